@@ -1,0 +1,81 @@
+// Package testenv gives integration tests the local stack's settings: the
+// same configuration the worker loads, from the same PIPEWATCH_* variables.
+// Integration tests live behind the `integration` build tag and run with
+// `make test`, which starts the stack first.
+package testenv
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"go.temporal.io/sdk/client"
+
+	"github.com/pipewatch/pipewatch/worker"
+)
+
+// DevPassword is the stack scripts' default Neo4j password (scripts/env.sh).
+const DevPassword = "pipewatch-dev"
+
+// Config returns the stack's configuration. It fails the test, never skips
+// it: integration tests that cannot reach the stack must say so.
+func Config(t testing.TB) worker.Config {
+	t.Helper()
+	lookup := func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok {
+			return v, true
+		}
+		if k == "PIPEWATCH_NEO4J_PASSWORD" {
+			return DevPassword, true
+		}
+		return "", false
+	}
+	cfg, err := worker.Load(worker.Sources{LookupEnv: lookup})
+	if err != nil {
+		t.Fatalf("stack configuration: %v", err)
+	}
+	cfg.Log.Dir = t.TempDir()
+	return cfg
+}
+
+// Temporal dials the stack's Temporal frontend and closes the client when the
+// test ends.
+func Temporal(t testing.TB, cfg worker.Config) client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := worker.DialTemporal(ctx, cfg.Temporal, nil, nil)
+	if err != nil {
+		t.Fatalf("temporal (start the stack with `make up`): %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Neo4j opens a driver on the stack's Neo4j, checks it answers, and closes it
+// when the test ends.
+func Neo4j(t testing.TB, cfg worker.Config) neo4j.DriverWithContext {
+	t.Helper()
+	d, err := worker.OpenNeo4j(cfg.Neo4j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close(context.Background()) })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := worker.CheckNeo4j(ctx, d, cfg.Neo4j.Database); err != nil {
+		t.Fatalf("neo4j (start the stack with `make up`): %v", err)
+	}
+	return d
+}
+
+// Name returns an identifier unique to this test run, for task queues,
+// workflow ids and graph keys that must not collide across runs.
+func Name(t testing.TB) string {
+	t.Helper()
+	r := strings.NewReplacer("/", "-", " ", "-")
+	return r.Replace(t.Name()) + "-" + time.Now().UTC().Format("150405.000000000")
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: provision and start the stack, start the worker, run the demo
+# through it and print where to look. The worker keeps running afterwards so
+# its /metrics can be browsed; `make down` stops it with the rest.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+# shellcheck source=scripts/env.sh
+. "$ROOT/scripts/env.sh"
+
+"$ROOT/scripts/stack.sh" up
+
+PIDFILE=$RUN_DIR/worker.pid
+started_worker=""
+cleanup() {
+  # Interrupted before the demo finished: stop the worker this run started.
+  if [[ -n $started_worker ]]; then stop_pid worker "$PIDFILE" 40; fi
+}
+trap cleanup INT TERM
+
+if pid_alive "$PIDFILE"; then
+  log "worker: restarting to pick up the fresh build"
+  stop_pid worker "$PIDFILE" 40
+fi
+require_port_free worker "${PIPEWATCH_HTTP_ADDR##*:}"
+nohup "$ROOT/bin/pipewatch" worker >"$RUN_DIR/worker.out" 2>&1 </dev/null &
+echo $! >"$PIDFILE"
+started_worker=1
+deadline=$((SECONDS + 60))
+until curl -fsS "http://$PIPEWATCH_HTTP_ADDR/readyz" >/dev/null 2>&1; do
+  if ! pid_alive "$PIDFILE" || ((SECONDS > deadline)); then
+    fail_with_log worker "$RUN_DIR/worker.out" "not ready on http://$PIPEWATCH_HTTP_ADDR/readyz"
+  fi
+  sleep 0.3
+done
+log "worker: ready (pid $(cat "$PIDFILE"), logs in $PIPEWATCH_LOG_DIR)"
+
+"$ROOT/bin/pipewatch" run demo
+started_worker=""
+echo "  Worker logs   $PIPEWATCH_LOG_DIR/pipewatch.log (audit: audit.log)"
+echo "  Stop all      make down"

@@ -1,0 +1,221 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a pipewatch worker. Load builds it
+// from defaults, an optional YAML file, PIPEWATCH_* environment variables and
+// command-line flags, in that order of increasing precedence.
+type Config struct {
+	// Temporal is how the worker reaches the Temporal frontend.
+	Temporal TemporalConfig
+	// Neo4j is how the worker reaches the lineage store.
+	Neo4j Neo4jConfig
+	// HTTP is where /metrics, /healthz and /readyz are served.
+	HTTP HTTPConfig
+	// Log is where logs go and how long they stay.
+	Log LogConfig
+	// ShutdownTimeout bounds the graceful stop: draining the worker and
+	// flushing buffers. Default 30s.
+	ShutdownTimeout time.Duration
+}
+
+// TemporalConfig holds the Temporal client settings.
+type TemporalConfig struct {
+	// Address is the frontend's host:port. Default 127.0.0.1:7233.
+	Address string
+	// Namespace is the Temporal namespace. Default "default".
+	Namespace string
+	// TaskQueue is the queue the pipewatch worker polls. Default "pipewatch".
+	TaskQueue string
+	// UIURL is the Temporal Web UI's base URL, used in printed links.
+	// Default http://127.0.0.1:8233.
+	UIURL string
+	// TLSCert and TLSKey are paths to a PEM client certificate and key for
+	// mTLS; both or neither. Empty means no client certificate.
+	TLSCert string
+	TLSKey  string
+	// TLSCA is a PEM bundle to verify the server with; empty means the
+	// system roots. Setting it (or the certificate) turns TLS on.
+	TLSCA string
+	// APIKey authenticates to Temporal Cloud or a server that accepts API
+	// keys. Secret: never logged. Setting it turns TLS on.
+	APIKey string
+}
+
+// Neo4jConfig holds the lineage store's connection settings.
+type Neo4jConfig struct {
+	// URI is the Bolt URI. Default bolt://127.0.0.1:7687.
+	URI string
+	// Auth is "basic" (user and password) or "none". Default "basic".
+	Auth string
+	// User is the Neo4j user. Default "neo4j".
+	User string
+	// Password is the Neo4j password; required when Auth is "basic".
+	// Secret: never logged.
+	Password string
+	// Database is the database to write lineage into. Default "neo4j".
+	Database string
+}
+
+// HTTPConfig holds the settings of the worker's HTTP endpoints.
+type HTTPConfig struct {
+	// Addr is the listen address for /metrics, /healthz and /readyz.
+	// Default 127.0.0.1:9464.
+	Addr string
+}
+
+// LogConfig holds the settings of the main and audit logs.
+type LogConfig struct {
+	// Dir is the folder for pipewatch.log and audit.log. Default .run/logs.
+	Dir string
+	// Level is debug, info, warn or error. Default info.
+	Level string
+	// MaxSizeBytes rotates a log file when it reaches this size (files also
+	// rotate daily). Default 100 MiB.
+	MaxSizeBytes int64
+	// Retention is how long rotated main log files are kept. Default 90d.
+	Retention time.Duration
+	// AuditRetention is how long rotated audit log files are kept.
+	// Default 2557d (7 years).
+	AuditRetention time.Duration
+}
+
+// Default values, exported so the README and tests can name them.
+const (
+	DefaultTemporalAddress = "127.0.0.1:7233"
+	DefaultNamespace       = "default"
+	DefaultTaskQueue       = "pipewatch"
+	DefaultUIURL           = "http://127.0.0.1:8233"
+	DefaultNeo4jURI        = "bolt://127.0.0.1:7687"
+	DefaultHTTPAddr        = "127.0.0.1:9464"
+	DefaultLogDir          = ".run/logs"
+	DefaultMaxLogSize      = 100 << 20
+	DefaultLogRetention    = 90 * day
+	DefaultAuditRetention  = 2557 * day
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+const day = 24 * time.Hour
+
+// DefaultConfig returns the configuration used when nothing is set.
+func DefaultConfig() Config {
+	return Config{
+		Temporal: TemporalConfig{Address: DefaultTemporalAddress, Namespace: DefaultNamespace, TaskQueue: DefaultTaskQueue, UIURL: DefaultUIURL},
+		Neo4j:    Neo4jConfig{URI: DefaultNeo4jURI, Auth: "basic", User: "neo4j", Database: "neo4j"},
+		HTTP:     HTTPConfig{Addr: DefaultHTTPAddr},
+		Log: LogConfig{
+			Dir: DefaultLogDir, Level: "info", MaxSizeBytes: DefaultMaxLogSize,
+			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
+		},
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// TLSEnabled reports whether the Temporal connection uses TLS.
+func (c TemporalConfig) TLSEnabled() bool {
+	return c.TLSCert != "" || c.TLSCA != "" || c.APIKey != ""
+}
+
+// Validate checks every field and returns all problems at once, each naming
+// the field and the bad value (secrets are named, never shown).
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
+
+	if err := checkHostPort(c.Temporal.Address); err != nil {
+		bad("temporal.address %q: %v", c.Temporal.Address, err)
+	}
+	if strings.TrimSpace(c.Temporal.Namespace) == "" {
+		bad("temporal.namespace must not be empty")
+	}
+	if strings.TrimSpace(c.Temporal.TaskQueue) == "" {
+		bad("temporal.task_queue must not be empty")
+	}
+	if u, err := url.Parse(c.Temporal.UIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("temporal.ui_url %q is not an http(s) URL", c.Temporal.UIURL)
+	}
+	if (c.Temporal.TLSCert == "") != (c.Temporal.TLSKey == "") {
+		bad("temporal.tls_cert and temporal.tls_key must be set together (got tls_cert %q, tls_key %q)", c.Temporal.TLSCert, c.Temporal.TLSKey)
+	}
+	for _, f := range []struct{ name, path string }{
+		{"temporal.tls_cert", c.Temporal.TLSCert}, {"temporal.tls_key", c.Temporal.TLSKey}, {"temporal.tls_ca", c.Temporal.TLSCA},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			bad("%s %q: file not readable: %v", f.name, f.path, errors.Unwrap(err))
+		}
+	}
+
+	if u, err := url.Parse(c.Neo4j.URI); err != nil || !slices.Contains(neo4jSchemes(), u.Scheme) || u.Host == "" {
+		bad("neo4j.uri %q is not a Bolt URI (want %s://host:port)", c.Neo4j.URI, strings.Join(neo4jSchemes(), "|"))
+	}
+	switch c.Neo4j.Auth {
+	case "basic":
+		if c.Neo4j.User == "" {
+			bad(`neo4j.user must not be empty when neo4j.auth is "basic"`)
+		}
+		if c.Neo4j.Password == "" {
+			bad(`neo4j.password is required when neo4j.auth is "basic" (set PIPEWATCH_NEO4J_PASSWORD or --neo4j-password)`)
+		}
+	case "none":
+	default:
+		bad(`neo4j.auth %q is not one of basic, none`, c.Neo4j.Auth)
+	}
+	if strings.TrimSpace(c.Neo4j.Database) == "" {
+		bad("neo4j.database must not be empty")
+	}
+
+	if err := checkHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr %q: %v", c.HTTP.Addr, err)
+	}
+	if strings.TrimSpace(c.Log.Dir) == "" {
+		bad("log.dir must not be empty")
+	}
+	if !slices.Contains(logLevels(), c.Log.Level) {
+		bad("log.level %q is not one of %s", c.Log.Level, strings.Join(logLevels(), ", "))
+	}
+	if c.Log.MaxSizeBytes < 1<<20 {
+		bad("log.max_size_bytes %d is below the minimum of 1048576 (1 MiB)", c.Log.MaxSizeBytes)
+	}
+	if c.Log.Retention < day {
+		bad("log.retention %s is below the minimum of 1d", formatDuration(c.Log.Retention))
+	}
+	if c.Log.AuditRetention < c.Log.Retention {
+		bad("log.audit_retention %s is shorter than log.retention %s: the audit log must be kept at least as long",
+			formatDuration(c.Log.AuditRetention), formatDuration(c.Log.Retention))
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout %s must be positive", formatDuration(c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// neo4jSchemes are the URI schemes neo4j-go-driver v5 accepts.
+func neo4jSchemes() []string {
+	return []string{"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"}
+}
+
+// logLevels are the accepted values of log.level.
+func logLevels() []string { return []string{"debug", "info", "warn", "error"} }
+
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("want host:port")
+	}
+	if port == "" {
+		return fmt.Errorf("missing port")
+	}
+	return nil
+}

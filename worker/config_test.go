@@ -1,0 +1,257 @@
+package worker
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// env returns a LookupEnv over a fixed map, so tests never read the real
+// environment.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "pipewatch.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func flags(t *testing.T, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func TestLoadErrors(t *testing.T) {
+	const pw = "PIPEWATCH_NEO4J_PASSWORD"
+	tests := []struct {
+		name string
+		file string // YAML body; "" means no file
+		env  map[string]string
+		args []string
+		want string // the exact error, with FILE standing for the file's path
+	}{
+		{
+			name: "unknown field in a section",
+			file: "temporal:\n  address: 127.0.0.1:7233\n  colour: blue\n",
+			env:  map[string]string{pw: "x"},
+			want: `config file "FILE": line 3: unknown field "temporal.colour" (known: address, api_key, namespace, task_queue, tls_ca, tls_cert, tls_key, ui_url)`,
+		},
+		{
+			name: "unknown top-level field",
+			file: "neo4j:\n  user: neo4j\nmetrics: on\n",
+			env:  map[string]string{pw: "x"},
+			want: `config file "FILE": line 3: unknown field "metrics" (known: http, log, neo4j, shutdown_timeout, temporal)`,
+		},
+		{
+			name: "bad duration in the file",
+			file: "log:\n  retention: 90 days\n",
+			env:  map[string]string{pw: "x"},
+			want: `config file "FILE": line 2: log.retention: invalid duration "90 days" (want Go syntax like 90s or 36h, or whole days like 90d)`,
+		},
+		{
+			name: "bad duration in the environment",
+			env:  map[string]string{pw: "x", "PIPEWATCH_SHUTDOWN_TIMEOUT": "soon"},
+			want: `config: shutdown_timeout (from PIPEWATCH_SHUTDOWN_TIMEOUT): invalid duration "soon" (want Go syntax like 90s or 36h, or whole days like 90d)`,
+		},
+		{
+			name: "bad duration in a flag",
+			env:  map[string]string{pw: "x"},
+			args: []string{"--log-audit-retention=7y"},
+			want: `config: log.audit_retention (from --log-audit-retention): invalid duration "7y" (want Go syntax like 90s or 36h, or whole days like 90d)`,
+		},
+		{
+			name: "missing password when auth is on",
+			want: `config: neo4j.password is required when neo4j.auth is "basic" (set PIPEWATCH_NEO4J_PASSWORD or --neo4j-password)`,
+		},
+		{
+			name: "bad auth mode",
+			env:  map[string]string{"PIPEWATCH_NEO4J_AUTH": "kerberos"},
+			want: `config: neo4j.auth "kerberos" is not one of basic, none`,
+		},
+		{
+			name: "bad level and bad uri reported together",
+			env:  map[string]string{pw: "x", "PIPEWATCH_LOG_LEVEL": "loud", "PIPEWATCH_NEO4J_URI": "http://db:7474"},
+			want: "config: neo4j.uri \"http://db:7474\" is not a Bolt URI (want bolt|bolt+s|bolt+ssc|neo4j|neo4j+s|neo4j+ssc://host:port)\n" +
+				`config: log.level "loud" is not one of debug, info, warn, error`,
+		},
+		{
+			name: "cert without key",
+			env:  map[string]string{pw: "x", "PIPEWATCH_TEMPORAL_TLS_CERT": "/nonexistent/client.pem"},
+			want: "config: temporal.tls_cert and temporal.tls_key must be set together (got tls_cert \"/nonexistent/client.pem\", tls_key \"\")\n" +
+				`config: temporal.tls_cert "/nonexistent/client.pem": file not readable: no such file or directory`,
+		},
+		{
+			name: "audit kept shorter than the main log",
+			env:  map[string]string{pw: "x", "PIPEWATCH_LOG_AUDIT_RETENTION": "30d"},
+			want: `config: log.audit_retention 30d is shorter than log.retention 90d: the audit log must be kept at least as long`,
+		},
+		{
+			name: "bad address",
+			env:  map[string]string{pw: "x", "PIPEWATCH_TEMPORAL_ADDRESS": "localhost"},
+			want: `config: temporal.address "localhost": want host:port`,
+		},
+		{
+			name: "not a mapping",
+			file: "temporal: 127.0.0.1:7233\n",
+			env:  map[string]string{pw: "x"},
+			want: `config file "FILE": line 1: temporal must be a mapping`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := Sources{LookupEnv: env(tt.env), Flags: flags(t, tt.args...)}
+			want := tt.want
+			if tt.file != "" {
+				src.File = writeFile(t, tt.file)
+				want = strings.ReplaceAll(want, "FILE", src.File)
+			}
+			_, err := Load(src)
+			if err == nil {
+				t.Fatalf("Load succeeded, want error %q", want)
+			}
+			if err.Error() != want {
+				t.Errorf("error:\n got %s\nwant %s", err, want)
+			}
+		})
+	}
+}
+
+func TestLoadPrecedence(t *testing.T) {
+	file := writeFile(t, `
+temporal:
+  address: file:7233
+  namespace: from-file
+  task_queue: from-file
+neo4j:
+  password: file-secret
+log:
+  retention: 30d
+`)
+	src := Sources{
+		File: file,
+		LookupEnv: env(map[string]string{
+			"PIPEWATCH_TEMPORAL_NAMESPACE":  "from-env",
+			"PIPEWATCH_TEMPORAL_TASK_QUEUE": "from-env",
+			"PIPEWATCH_LOG_MAX_SIZE_BYTES":  "2097152",
+		}),
+		Flags: flags(t, "--temporal-task-queue", "from-flag", "--http-addr", ":9000"),
+	}
+	got, err := Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Temporal.Address = "file:7233"
+	want.Temporal.Namespace = "from-env"
+	want.Temporal.TaskQueue = "from-flag"
+	want.Neo4j.Password = "file-secret"
+	want.Log.Retention = 30 * 24 * time.Hour
+	want.Log.MaxSizeBytes = 2 << 20
+	want.HTTP.Addr = ":9000"
+	if got != want {
+		t.Errorf("Load:\n got %#v\nwant %#v", got, want)
+	}
+	if got.Neo4j.Password != "file-secret" {
+		t.Errorf("password = %q, want the file's", got.Neo4j.Password)
+	}
+}
+
+func TestConfigFileFromEnv(t *testing.T) {
+	file := writeFile(t, "neo4j:\n  auth: none\n")
+	got, err := Load(Sources{LookupEnv: env(map[string]string{ConfigFileEnv: file})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Neo4j.Auth != "none" {
+		t.Errorf("neo4j.auth = %q, want none (from %s)", got.Neo4j.Auth, ConfigFileEnv)
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	const pw, key = "s3cr3t-neo4j-pw", "tmprl-api-key-XYZ"
+	cfg, err := Load(Sources{LookupEnv: env(map[string]string{
+		"PIPEWATCH_NEO4J_PASSWORD":   pw,
+		"PIPEWATCH_TEMPORAL_API_KEY": key,
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed strings.Builder
+	if err := Print(&printed, cfg); err != nil {
+		t.Fatal(err)
+	}
+	renderings := map[string]string{
+		"Print": printed.String(),
+		"%v":    fmt.Sprintf("%v", cfg),
+		"%+v":   fmt.Sprintf("%+v", cfg),
+		"%#v":   fmt.Sprintf("%#v", cfg),
+	}
+	for name, out := range renderings {
+		if strings.Contains(out, pw) || strings.Contains(out, key) {
+			t.Errorf("%s shows a secret:\n%s", name, out)
+		}
+		for _, line := range []string{`  password: "********"`, `  api_key: "********"`} {
+			if !strings.Contains(out, line+"\n") {
+				t.Errorf("%s lacks %q:\n%s", name, line, out)
+			}
+		}
+	}
+
+	// An unset secret prints as empty, not as a mask.
+	cfg.Temporal.APIKey = ""
+	printed.Reset()
+	_ = Print(&printed, cfg)
+	if !strings.Contains(printed.String(), "  api_key: \"\"\n") {
+		t.Errorf("unset api_key not printed empty:\n%s", printed.String())
+	}
+
+	// The printed form loads back (masks aside) to the same configuration.
+	back, err := Load(Sources{File: writeFile(t, printed.String()), LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Neo4j.Password = cfg.Neo4j.Password
+	if back != cfg {
+		t.Errorf("round trip:\n got %#v\nwant %#v", back, cfg)
+	}
+}
+
+func TestDurations(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		out  string
+	}{
+		{"90d", 90 * day, "90d"},
+		{"2557d", 2557 * day, "2557d"},
+		{"36h", 36 * time.Hour, "36h0m0s"},
+		{"48h", 48 * time.Hour, "2d"},
+		{"1m30s", 90 * time.Second, "1m30s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseDuration(tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want || formatDuration(got) != tt.out {
+				t.Errorf("parse %q = %v (%s), want %v (%s)", tt.in, got, formatDuration(got), tt.want, tt.out)
+			}
+		})
+	}
+}

@@ -1,0 +1,323 @@
+package worker
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// ConfigFileEnv names the environment variable that points at a YAML file,
+// used when --config is not given.
+const ConfigFileEnv = "PIPEWATCH_CONFIG"
+
+// Sources are the inputs Load reads on top of the defaults.
+type Sources struct {
+	// File is a YAML file path. Empty means the value of PIPEWATCH_CONFIG,
+	// and no file when that is unset too.
+	File string
+	// LookupEnv reads the environment. Nil means os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+	// Flags are parsed command-line flags registered with BindFlags. Only
+	// flags the user set apply. Nil means none.
+	Flags *pflag.FlagSet
+}
+
+// BindFlags registers one flag per configuration field on fs, plus --config.
+func BindFlags(fs *pflag.FlagSet) {
+	def := DefaultConfig()
+	fs.String("config", "", "YAML configuration file (env "+ConfigFileEnv+")")
+	for _, s := range settings() {
+		shown := s.get(&def)
+		if s.secret {
+			shown = ""
+		}
+		fs.String(s.flag(), shown, s.help+" (env "+s.env()+")")
+	}
+}
+
+// Load builds the configuration: defaults, then the YAML file, then
+// PIPEWATCH_* environment variables, then flags; later sources win. It
+// validates the result and returns every problem found, each naming the field,
+// the source and the bad value (never a secret's value).
+func Load(src Sources) (Config, error) {
+	lookup := src.LookupEnv
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	cfg := DefaultConfig()
+	var errs []error
+
+	file := src.File
+	if src.Flags != nil && src.Flags.Changed("config") {
+		file, _ = src.Flags.GetString("config")
+	}
+	if file == "" {
+		file, _ = lookup(ConfigFileEnv)
+	}
+	if file != "" {
+		if err := applyFile(&cfg, file); err != nil {
+			return Config{}, err
+		}
+	}
+	for _, s := range settings() {
+		if v, ok := lookup(s.env()); ok {
+			if err := s.set(&cfg, v); err != nil {
+				errs = append(errs, fmt.Errorf("config: %s (from %s): %w", s.key, s.env(), err))
+			}
+		}
+		if src.Flags != nil && src.Flags.Changed(s.flag()) {
+			v, _ := src.Flags.GetString(s.flag())
+			if err := s.set(&cfg, v); err != nil {
+				errs = append(errs, fmt.Errorf("config: %s (from --%s): %w", s.key, s.flag(), err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// applyFile reads a YAML file into cfg, rejecting unknown fields with their
+// line number.
+func applyFile(cfg *Config, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: read file %q: %w", path, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config file %q: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file: nothing set
+	}
+	byKey := map[string]setting{}
+	for _, s := range settings() {
+		byKey[s.key] = s
+	}
+	var errs []error
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		if n.Kind != yaml.MappingNode {
+			where := "the top level"
+			if prefix != "" {
+				where = strings.TrimSuffix(prefix, ".")
+			}
+			errs = append(errs, fmt.Errorf("config file %q: line %d: %s must be a mapping", path, n.Line, where))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := prefix + k.Value
+			if s, ok := byKey[key]; ok {
+				if v.Kind != yaml.ScalarNode {
+					errs = append(errs, fmt.Errorf("config file %q: line %d: %s must be a single value", path, v.Line, key))
+					continue
+				}
+				if err := s.set(cfg, v.Value); err != nil {
+					errs = append(errs, fmt.Errorf("config file %q: line %d: %s: %w", path, v.Line, key, err))
+				}
+				continue
+			}
+			if isSection(key) {
+				walk(v, key+".")
+				continue
+			}
+			errs = append(errs, fmt.Errorf("config file %q: line %d: unknown field %q (known: %s)",
+				path, k.Line, key, strings.Join(knownUnder(prefix), ", ")))
+		}
+	}
+	walk(doc.Content[0], "")
+	return errors.Join(errs...)
+}
+
+func isSection(key string) bool {
+	for _, s := range settings() {
+		if strings.HasPrefix(s.key, key+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// knownUnder lists the field names directly under a section prefix.
+func knownUnder(prefix string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range settings() {
+		rest, ok := strings.CutPrefix(s.key, prefix)
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, ".")
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Print writes the configuration as YAML that Load accepts back, with every
+// secret masked.
+func Print(w io.Writer, c Config) error {
+	var buf bytes.Buffer
+	section := ""
+	for _, s := range settings() {
+		sec, name, nested := strings.Cut(s.key, ".")
+		if !nested {
+			sec, name = "", s.key
+		}
+		if sec != section {
+			section = sec
+			if sec != "" {
+				fmt.Fprintf(&buf, "%s:\n", sec)
+			}
+		}
+		indent := ""
+		if sec != "" {
+			indent = "  "
+		}
+		v := s.get(&c)
+		if s.secret && v != "" {
+			v = masked
+		}
+		fmt.Fprintf(&buf, "%s%s: %s\n", indent, name, strconv.Quote(v))
+	}
+	_, err := w.Write(buf.Bytes())
+	if err != nil {
+		return fmt.Errorf("print config: %w", err)
+	}
+	return nil
+}
+
+// masked stands in for a secret that is set.
+const masked = "********"
+
+// String renders the configuration with secrets masked, so that printing or
+// logging a Config by accident never shows them.
+func (c Config) String() string {
+	var b strings.Builder
+	_ = Print(&b, c)
+	return b.String()
+}
+
+// GoString masks secrets in %#v too.
+func (c Config) GoString() string { return c.String() }
+
+// setting is one configuration field. Its YAML key is dotted
+// ("temporal.address"); the flag (--temporal-address) and the environment
+// variable (PIPEWATCH_TEMPORAL_ADDRESS) are derived from it, so the three
+// sources always agree and share one parser.
+type setting struct {
+	key    string
+	help   string
+	secret bool
+	ref    func(*Config) any // *string, *int64 or *time.Duration
+}
+
+func (s setting) flag() string {
+	return strings.NewReplacer(".", "-", "_", "-").Replace(s.key)
+}
+
+func (s setting) env() string {
+	return "PIPEWATCH_" + strings.ToUpper(strings.ReplaceAll(s.key, ".", "_"))
+}
+
+func (s setting) set(c *Config, raw string) error {
+	switch p := s.ref(c).(type) {
+	case *string:
+		*p = strings.TrimSpace(raw)
+	case *int64:
+		n, err := strconv.ParseInt(strings.TrimSpace(raw), 10, 64)
+		if err != nil {
+			return fmt.Errorf("invalid integer %q", raw)
+		}
+		*p = n
+	case *time.Duration:
+		d, err := parseDuration(raw)
+		if err != nil {
+			return err
+		}
+		*p = d
+	default:
+		return fmt.Errorf("unsupported field type %T", p)
+	}
+	return nil
+}
+
+func (s setting) get(c *Config) string {
+	switch p := s.ref(c).(type) {
+	case *string:
+		return *p
+	case *int64:
+		return strconv.FormatInt(*p, 10)
+	case *time.Duration:
+		return formatDuration(*p)
+	default:
+		return ""
+	}
+}
+
+// parseDuration accepts Go durations ("36h", "90s") and whole days ("90d").
+func parseDuration(raw string) (time.Duration, error) {
+	v := strings.TrimSpace(raw)
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.ParseUint(days, 10, 32); err == nil {
+			return time.Duration(n) * day, nil
+		}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q (want Go syntax like 90s or 36h, or whole days like 90d)", raw)
+	}
+	return d, nil
+}
+
+// formatDuration prints whole days as "Nd" and anything else in Go syntax.
+func formatDuration(d time.Duration) string {
+	if d > 0 && d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	}
+	return d.String()
+}
+
+// settings lists every configuration field, in the order Print shows them.
+func settings() []setting {
+	return []setting{
+		{"temporal.address", "Temporal frontend host:port", false, func(c *Config) any { return &c.Temporal.Address }},
+		{"temporal.namespace", "Temporal namespace", false, func(c *Config) any { return &c.Temporal.Namespace }},
+		{"temporal.task_queue", "task queue the worker polls", false, func(c *Config) any { return &c.Temporal.TaskQueue }},
+		{"temporal.ui_url", "Temporal Web UI base URL, for printed links", false, func(c *Config) any { return &c.Temporal.UIURL }},
+		{"temporal.tls_cert", "PEM client certificate for mTLS", false, func(c *Config) any { return &c.Temporal.TLSCert }},
+		{"temporal.tls_key", "PEM client key for mTLS", false, func(c *Config) any { return &c.Temporal.TLSKey }},
+		{"temporal.tls_ca", "PEM CA bundle to verify the server (default: system roots)", false, func(c *Config) any { return &c.Temporal.TLSCA }},
+		{"temporal.api_key", "Temporal API key (secret)", true, func(c *Config) any { return &c.Temporal.APIKey }},
+		{"neo4j.uri", "Neo4j Bolt URI", false, func(c *Config) any { return &c.Neo4j.URI }},
+		{"neo4j.auth", "Neo4j authentication: basic or none", false, func(c *Config) any { return &c.Neo4j.Auth }},
+		{"neo4j.user", "Neo4j user", false, func(c *Config) any { return &c.Neo4j.User }},
+		{"neo4j.password", "Neo4j password (secret)", true, func(c *Config) any { return &c.Neo4j.Password }},
+		{"neo4j.database", "Neo4j database for lineage", false, func(c *Config) any { return &c.Neo4j.Database }},
+		{"http.addr", "listen address for /metrics, /healthz, /readyz", false, func(c *Config) any { return &c.HTTP.Addr }},
+		{"log.dir", "folder for pipewatch.log and audit.log", false, func(c *Config) any { return &c.Log.Dir }},
+		{"log.level", "log level: debug, info, warn, error", false, func(c *Config) any { return &c.Log.Level }},
+		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }},
+		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }},
+		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }},
+		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }},
+	}
+}

@@ -1,0 +1,96 @@
+package worker
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/pipewatch/pipewatch/logging"
+)
+
+// OpenLogs opens the main and audit logs as cfg says, mirroring the main
+// log human-readable to console.
+func OpenLogs(cfg LogConfig, console io.Writer) (*logging.Loggers, error) {
+	return logging.New(logging.Options{
+		Dir:            cfg.Dir,
+		Level:          cfg.Level,
+		MaxSizeBytes:   cfg.MaxSizeBytes,
+		MainRetention:  cfg.Retention,
+		AuditRetention: cfg.AuditRetention,
+		Console:        console,
+	})
+}
+
+// lastConfigFile keeps the previous start's configuration (secrets masked)
+// beside the logs, to tell what changed.
+const lastConfigFile = "config.last.yaml"
+
+// AuditConfigChange writes a configuration_change audit record when the
+// effective configuration differs from the one the last start recorded,
+// naming the changed keys. Secrets are masked before anything is stored or
+// compared, so a changed secret is not detected and never written.
+func AuditConfigChange(audit *logging.Audit, cfg Config) error {
+	var now bytes.Buffer
+	if err := Print(&now, cfg); err != nil {
+		return err
+	}
+	path := filepath.Join(cfg.Log.Dir, lastConfigFile)
+	before, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read previous configuration %q: %w", path, err)
+	}
+	if bytes.Equal(before, now.Bytes()) {
+		return nil
+	}
+	changed := changedKeys(string(before), now.String())
+	actor := "unknown"
+	if u, err := user.Current(); err == nil {
+		actor = u.Username
+	}
+	details := map[string]any{"changed": changed, "first_start": len(before) == 0}
+	if err := audit.Record(logging.AuditConfigChange, actor, details); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, now.Bytes(), 0o640); err != nil {
+		return fmt.Errorf("save configuration %q: %w", path, err)
+	}
+	return nil
+}
+
+// changedKeys compares two Print outputs line by line and returns the
+// dotted keys whose values differ.
+func changedKeys(before, after string) []string {
+	parse := func(s string) map[string]string {
+		out := map[string]string{}
+		section := ""
+		for _, line := range strings.Split(s, "\n") {
+			key, val, ok := strings.Cut(line, ":")
+			if !ok {
+				continue
+			}
+			if !strings.HasPrefix(key, "  ") {
+				if strings.TrimSpace(val) == "" {
+					section = key + "."
+					continue
+				}
+				section = ""
+			}
+			out[section+strings.TrimSpace(key)] = strings.TrimSpace(val)
+		}
+		return out
+	}
+	b, a := parse(before), parse(after)
+	var keys []string
+	for _, s := range settings() {
+		if b[s.key] != a[s.key] {
+			keys = append(keys, s.key)
+		}
+	}
+	return keys
+}

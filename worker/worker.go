@@ -1,0 +1,131 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+
+	"github.com/pipewatch/pipewatch/activities"
+	"github.com/pipewatch/pipewatch/lineage"
+	"github.com/pipewatch/pipewatch/logging"
+	"github.com/pipewatch/pipewatch/metrics"
+	"github.com/pipewatch/pipewatch/workflows"
+)
+
+// Options carries what Run takes besides the configuration.
+type Options struct {
+	// Version is reported in logs and pipewatch_build_info. Empty means "dev".
+	Version string
+	// Ready, when set, receives the HTTP address once the worker polls and
+	// the endpoints serve; tests use it to learn a ":0" port.
+	Ready func(httpAddr string)
+}
+
+// Run starts the pipewatch worker and blocks until ctx is done, then stops
+// gracefully within cfg.ShutdownTimeout: the Temporal worker drains its
+// running tasks, the HTTP server finishes its requests, and buffers are
+// flushed. Temporal must answer at start; Neo4j may be down (reported by
+// /readyz).
+func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) error {
+	log := logs.Main.With(zap.String("component", "worker"), zap.String("task_queue", cfg.Temporal.TaskQueue))
+	if err := AuditConfigChange(logs.Audit, cfg); err != nil {
+		return fmt.Errorf("audit configuration: %w", err)
+	}
+	reg, err := metrics.New(metrics.Options{Version: opts.Version})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "metrics", reg.Close)
+
+	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	tc, err := DialTemporal(dialCtx, cfg.Temporal, logging.NewTemporalLogger(logs.Main), reg.MetricsHandler())
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	driver, err := OpenNeo4j(cfg.Neo4j)
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "neo4j driver", func() error { return driver.Close(context.Background()) })
+	store := lineage.NewStore(driver, cfg.Neo4j.Database)
+	if err := store.EnsureSchema(ctx); err != nil {
+		log.Warn("lineage schema not ensured; Neo4j may be down, /readyz will say", zap.Error(err))
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
+	}
+	srv := &http.Server{
+		Handler: NewMux(reg.Handler(), []Check{
+			{Name: "temporal", Run: func(ctx context.Context) error { return CheckTemporal(ctx, tc, cfg.Temporal.Namespace) }},
+			{Name: "neo4j", Run: func(ctx context.Context) error { return CheckNeo4j(ctx, driver, cfg.Neo4j.Database) }},
+		}),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	Register(w, Steps{Demo: &activities.Demo{Runs: store}})
+	if err := w.Start(); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("start temporal worker on task queue %q: %w", cfg.Temporal.TaskQueue, err)
+	}
+	log.Info("worker started",
+		zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace),
+		zap.String("neo4j", cfg.Neo4j.URI), zap.String("http", ln.Addr().String()))
+	if opts.Ready != nil {
+		opts.Ready(ln.Addr().String())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = fmt.Errorf("http server on %s: %w", ln.Addr(), err)
+	}
+
+	log.Info("worker stopping", zap.Duration("timeout", cfg.ShutdownTimeout))
+	t0 := time.Now()
+	w.Stop() // waits for running activities up to WorkerStopTimeout
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http server did not stop cleanly", zap.Error(err))
+	}
+	log.Info("worker stopped", zap.Duration("duration", time.Since(t0)))
+	return runErr
+}
+
+// Steps are the activity implementations a pipewatch worker serves.
+type Steps struct {
+	Demo *activities.Demo
+}
+
+// Register registers pipewatch's workflows and the given steps on w under
+// their stable names.
+func Register(w sdkworker.Registry, steps Steps) {
+	w.RegisterWorkflowWithOptions(workflows.DemoWorkflow, workflow.RegisterOptions{Name: workflows.DemoWorkflowName})
+	if steps.Demo != nil {
+		w.RegisterActivityWithOptions(steps.Demo.Greet, activity.RegisterOptions{Name: activities.DemoGreetName})
+		w.RegisterActivityWithOptions(steps.Demo.Record, activity.RegisterOptions{Name: activities.DemoRecordName})
+	}
+}
+
+func closeLogged(log *zap.Logger, what string, closeFn func() error) {
+	if err := closeFn(); err != nil {
+		log.Warn("close "+what, zap.Error(err))
+	}
+}
