@@ -36,7 +36,8 @@ provision() {
   log "neo4j: resolving Neo4j 5.26 from Maven Central into ~/.m2 (first time only)"
   mkdir -p "$CACHE"
   mvn -q -B -Dstyle.color=never -f "$ROOT/scripts/neo4j/pom.xml" dependency:build-classpath \
-    -Dmdep.outputFile="$CLASSPATH_FILE" -Dmdep.includeScope=runtime
+    -Dmdep.outputFile="$CLASSPATH_FILE" -Dmdep.includeScope=runtime >"$CACHE/mvn.log" 2>&1 ||
+    fail_with_log neo4j "$CACHE/mvn.log" "maven could not resolve Neo4j"
   classpath_complete || { log "neo4j: classpath incomplete after mvn"; exit 1; }
 }
 

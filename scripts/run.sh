@@ -39,5 +39,6 @@ log "worker: ready (pid $(cat "$PIDFILE"), logs in $PIPEWATCH_LOG_DIR)"
 
 "$ROOT/bin/pipewatch" run demo
 started_worker=""
+echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"
 echo "  Worker logs   $PIPEWATCH_LOG_DIR/pipewatch.log (audit: audit.log)"
 echo "  Stop all      make down"
