@@ -1,0 +1,197 @@
+package interceptors
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+)
+
+type activityInbound struct {
+	interceptor.ActivityInboundInterceptorBase
+	root *Interceptor
+}
+
+func (a *activityInbound) Init(outbound interceptor.ActivityOutboundInterceptor) error {
+	return a.Next.Init(&activityOutbound{ActivityOutboundInterceptorBase: interceptor.ActivityOutboundInterceptorBase{Next: outbound}, root: a.root})
+}
+
+// attempt is one activity attempt's state, shared with RecordHeartbeat
+// through the context.
+type attempt struct {
+	mu           sync.Mutex
+	event        Event
+	lastProgress time.Time
+	records      int64 // cumulative records told by heartbeats
+	unreported   int64 // records not yet carried by an event
+}
+
+type attemptKey struct{}
+
+func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	info := activity.GetInfo(ctx)
+	start := time.Now()
+	at := &attempt{lastProgress: start}
+	e := &at.event
+	e.Kind = ActivityStarted
+	if info.Attempt > 1 {
+		e.Kind = ActivityRetried
+	}
+	e.Time = start
+	e.Namespace = info.WorkflowNamespace
+	e.TaskQueue = info.TaskQueue
+	e.WorkflowID = info.WorkflowExecution.ID
+	e.RunID = info.WorkflowExecution.RunID
+	if info.WorkflowType != nil {
+		e.WorkflowType = info.WorkflowType.Name
+		e.Pipeline = info.WorkflowType.Name
+	}
+	e.Step = info.ActivityType.Name
+	e.ActivityID = info.ActivityID
+	e.Attempt = info.Attempt
+	if info.IsLocalActivity {
+		e.StepType = StepLocalActivity
+	}
+	e.UserID = UserID(ctx)
+	a.root.attempts.record(e.RunID, e.Step, e.Attempt)
+	a.root.emitActivity(ctx, e)
+
+	before := a.root.usage.read()
+	res, err := a.Next.ExecuteActivity(context.WithValue(ctx, attemptKey{}, at), in)
+	after := a.root.usage.read()
+
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	e.Time = time.Now()
+	e.Duration = e.Time.Sub(start)
+	e.Resources = Resources{CPU: after.cpu - before.cpu, HeapAlloc: after.heapAlloc - before.heapAlloc, RSS: a.root.opts.RSS()}
+	e.Records, at.unreported = at.unreported, 0
+	e.Progress = nil
+	if err != nil {
+		e.Kind = ActivityFailed
+		e.Err = err
+		e.ErrType = errorType(err)
+	} else {
+		e.Kind = ActivityCompleted
+	}
+	a.root.emitActivity(ctx, e)
+	return res, err
+}
+
+type activityOutbound struct {
+	interceptor.ActivityOutboundInterceptorBase
+	root *Interceptor
+}
+
+// RecordHeartbeat turns heartbeats into ActivityProgress events, at most
+// one per ProgressEvery per attempt.
+func (o *activityOutbound) RecordHeartbeat(ctx context.Context, details ...any) {
+	o.Next.RecordHeartbeat(ctx, details...)
+	at, ok := ctx.Value(attemptKey{}).(*attempt)
+	if !ok {
+		return
+	}
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if n, ok := RecordCount(details); ok && n > at.records {
+		at.unreported += n - at.records
+		at.records = n
+	}
+	now := time.Now()
+	if now.Sub(at.lastProgress) < o.root.opts.ProgressEvery {
+		return
+	}
+	at.lastProgress = now
+	e := at.event // a copy: the attempt's event stays as started
+	e.Kind = ActivityProgress
+	e.Time = now
+	e.Duration = now.Sub(at.event.Time)
+	e.Progress = details
+	e.Records, at.unreported = at.unreported, 0
+	o.root.emitActivity(ctx, &e)
+}
+
+// RecordCount finds the cumulative record count in heartbeat details: the
+// first detail when it is an integer, or its Records field (any integer
+// kind) when it is a struct or a pointer to one.
+func RecordCount(details []any) (int64, bool) {
+	if len(details) == 0 {
+		return 0, false
+	}
+	switch v := details[0].(type) {
+	case int:
+		return int64(v), true
+	case int64:
+		return v, true
+	case int32:
+		return int64(v), true
+	case uint64:
+		return int64(v), true
+	}
+	rv := reflect.ValueOf(details[0])
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return 0, false
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return 0, false
+	}
+	f := rv.FieldByName("Records")
+	switch {
+	case !f.IsValid():
+		return 0, false
+	case f.CanInt():
+		return f.Int(), true
+	case f.CanUint():
+		return int64(f.Uint()), true
+	}
+	return 0, false
+}
+
+// errorMessage is an error's message without the type decorations that
+// ApplicationError.Error adds (the type is logged on its own).
+func errorMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && err == error(app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+// errorType names an error for logs and the error_type label: the
+// application error's type when set, else the Temporal failure kind.
+func errorType(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() != "" {
+		return app.Type()
+	}
+	var (
+		canceled *temporal.CanceledError
+		timeout  *temporal.TimeoutError
+		panicErr *temporal.PanicError
+		act      *temporal.ActivityError
+		child    *temporal.ChildWorkflowExecutionError
+	)
+	switch {
+	case errors.As(err, &canceled):
+		return "Canceled"
+	case errors.As(err, &timeout):
+		return "Timeout"
+	case errors.As(err, &panicErr):
+		return "Panic"
+	case errors.As(err, &app):
+		return "ApplicationError"
+	case errors.As(err, &child):
+		return "ChildWorkflowFailed"
+	case errors.As(err, &act):
+		return "ActivityFailed"
+	}
+	return "Error"
+}

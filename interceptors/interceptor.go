@@ -1,0 +1,76 @@
+package interceptors
+
+import (
+	"context"
+	"time"
+
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Options configures New. The zero value observes nothing and writes no
+// search attributes; it still serves the pipewatch.progress query.
+type Options struct {
+	// Observers receive every event, in this order. Logging, metrics,
+	// lineage and alerts are observers.
+	Observers []Observer
+	// SearchAttributes turns on upserting PipelineName, PipelineStep,
+	// PipelineStatus (and ModelName, DatasetVersion when steps report them)
+	// in new workflow runs. The namespace must have them registered as
+	// Keyword, or workflow tasks fail: the pipewatch worker checks that
+	// before turning this on. Default off.
+	SearchAttributes bool
+	// Summaries fills in an activity's Summary, shown in the Temporal UI,
+	// when the caller left it empty. Default off.
+	Summaries bool
+	// ProgressEvery is the least time between two ActivityProgress events
+	// of one attempt; heartbeats in between are merged. Zero means 10s.
+	ProgressEvery time.Duration
+	// RSS returns the latest sampled resident set size in bytes, reported
+	// with each attempt's resources. Nil reports 0.
+	RSS func() uint64
+}
+
+// Interceptor is pipewatch's WorkerInterceptor. Register one per worker.
+type Interceptor struct {
+	interceptor.WorkerInterceptorBase
+	opts      Options
+	observers []Observer
+	attempts  *attemptRegistry
+	usage     *usageReader
+}
+
+var _ interceptor.WorkerInterceptor = (*Interceptor)(nil)
+
+// New returns the interceptor.
+func New(opts Options) *Interceptor {
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = 10 * time.Second
+	}
+	if opts.RSS == nil {
+		opts.RSS = func() uint64 { return 0 }
+	}
+	return &Interceptor{opts: opts, observers: opts.Observers, attempts: newAttemptRegistry(10000), usage: newUsageReader()}
+}
+
+// InterceptActivity wraps each activity execution.
+func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
+	return &activityInbound{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}, root: i}
+}
+
+// InterceptWorkflow wraps each workflow execution.
+func (i *Interceptor) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	return &workflowInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, root: i}
+}
+
+func (i *Interceptor) emitActivity(ctx context.Context, e *Event) {
+	for _, o := range i.observers {
+		o.ObserveActivity(ctx, e)
+	}
+}
+
+func (i *Interceptor) emitWorkflow(ctx workflow.Context, e *Event) {
+	for _, o := range i.observers {
+		o.ObserveWorkflow(ctx, e)
+	}
+}

@@ -1,0 +1,118 @@
+package interceptors
+
+import (
+	"context"
+
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/pipewatch/pipewatch/logging"
+)
+
+// LogObserver writes one structured line per event.
+type LogObserver struct {
+	BaseObserver
+	log *zap.Logger
+}
+
+// NewLogObserver returns an observer logging to l.
+func NewLogObserver(l *zap.Logger) *LogObserver {
+	return &LogObserver{log: l.WithOptions(zap.WithCaller(false))}
+}
+
+// ObserveActivity logs activity attempts, their retries and progress.
+func (o *LogObserver) ObserveActivity(_ context.Context, e *Event) {
+	o.write(e)
+}
+
+// ObserveWorkflow logs workflow runs and their steps.
+func (o *LogObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
+	o.write(e)
+}
+
+func (o *LogObserver) write(e *Event) {
+	level := zapcore.InfoLevel
+	if e.Kind == ActivityFailed || e.Kind == StepFailed || e.Kind == WorkflowFailed {
+		level = zapcore.WarnLevel
+	}
+	ce := o.log.Check(level, message(e.Kind))
+	if ce == nil {
+		return
+	}
+	var buf [20]zap.Field
+	f := append(buf[:0],
+		zap.String(logging.FieldOperation, e.Kind.String()),
+		zap.String(logging.FieldWorkflowID, e.WorkflowID),
+		zap.String(logging.FieldRunID, e.RunID),
+		zap.String(logging.FieldTaskQueue, e.TaskQueue),
+		zap.String(logging.FieldPipeline, e.Pipeline),
+	)
+	if e.Step != "" {
+		f = append(f, zap.String(logging.FieldStep, e.Step), zap.String("step_type", e.StepType.String()))
+	}
+	if e.ActivityID != "" {
+		f = append(f, zap.String(logging.FieldActivityID, e.ActivityID), zap.String(logging.FieldActivityType, e.Step))
+	}
+	if e.Attempt > 0 {
+		f = append(f, zap.Int32(logging.FieldAttempt, e.Attempt))
+	}
+	if e.UserID != "" {
+		f = append(f, zap.String(logging.FieldUserID, e.UserID))
+	}
+	switch e.Kind {
+	case WorkflowStarted, ActivityStarted, ActivityRetried, StepScheduled:
+	default:
+		f = append(f, zap.Duration(logging.FieldDuration, e.Duration))
+	}
+	if e.Err != nil {
+		f = append(f, zap.String(logging.FieldError, errorMessage(e.Err)), zap.String("error_type", e.ErrType))
+	}
+	if e.Records > 0 {
+		f = append(f, zap.Int64("records", e.Records))
+	}
+	if e.Kind == ActivityCompleted || e.Kind == ActivityFailed {
+		f = append(f,
+			zap.Float64("cpu_seconds_approx", e.Resources.CPU.Seconds()),
+			zap.Uint64("heap_alloc_bytes_approx", e.Resources.HeapAlloc),
+			zap.Uint64("rss_bytes", e.Resources.RSS))
+	}
+	if e.Kind == ActivityProgress && len(e.Progress) > 0 {
+		f = append(f, zap.Any("progress", e.Progress[0]))
+	}
+	ce.Write(f...)
+}
+
+func message(k Kind) string {
+	switch k {
+	case WorkflowStarted:
+		return "workflow started"
+	case WorkflowCompleted:
+		return "workflow completed"
+	case WorkflowFailed:
+		return "workflow failed"
+	case WorkflowCanceled:
+		return "workflow canceled"
+	case WorkflowContinuedAsNew:
+		return "workflow continued as new"
+	case ActivityStarted:
+		return "step started"
+	case ActivityRetried:
+		return "step retry started"
+	case ActivityProgress:
+		return "step progress"
+	case ActivityCompleted:
+		return "step completed"
+	case ActivityFailed:
+		return "step attempt failed"
+	case StepScheduled:
+		return "step scheduled"
+	case StepCompleted:
+		return "step result received"
+	case StepFailed:
+		return "step failed after retries"
+	case StepCanceled:
+		return "step canceled"
+	}
+	return "event"
+}

@@ -1,0 +1,132 @@
+package interceptors
+
+import (
+	"context"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/metrics"
+)
+
+// MetricsObserver counts and times events into metrics.Pipeline.
+type MetricsObserver struct {
+	BaseObserver
+	m                *metrics.Pipeline
+	pipelines, steps *metrics.Guard
+
+	mu     sync.RWMutex
+	byStep map[stepKey]*stepSeries
+}
+
+// MaxLabelValues caps the distinct pipeline and step label values.
+const MaxLabelValues = 200
+
+type stepKey struct{ pipeline, step string }
+
+// stepSeries caches the series of one (pipeline, step), so an event costs
+// no label hashing.
+type stepSeries struct {
+	attempts, retries, cpu, heap, records, heartbeats prometheus.Counter
+	inFlight, rss, lastDuration, lastSuccess          prometheus.Gauge
+	completed, failed                                 prometheus.Observer
+}
+
+// NewMetricsObserver returns an observer feeding m.
+func NewMetricsObserver(m *metrics.Pipeline) *MetricsObserver {
+	return &MetricsObserver{
+		m:         m,
+		pipelines: m.NewGuard("pipeline", MaxLabelValues),
+		steps:     m.NewGuard("step", MaxLabelValues),
+		byStep:    make(map[stepKey]*stepSeries),
+	}
+}
+
+func (o *MetricsObserver) series(pipeline, step string) *stepSeries {
+	k := stepKey{pipeline, step}
+	o.mu.RLock()
+	s := o.byStep[k]
+	o.mu.RUnlock()
+	if s != nil {
+		return s
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s = o.byStep[k]; s != nil {
+		return s
+	}
+	p, st := o.pipelines.Value(pipeline), o.steps.Value(step)
+	m := o.m
+	s = &stepSeries{
+		attempts: m.StepAttempts.WithLabelValues(p, st), retries: m.StepRetries.WithLabelValues(p, st),
+		cpu: m.StepCPU.WithLabelValues(p, st), heap: m.StepHeapAlloc.WithLabelValues(p, st),
+		records: m.StepRecords.WithLabelValues(p, st), heartbeats: m.StepHeartbeats.WithLabelValues(p, st),
+		inFlight: m.StepsInFlight.WithLabelValues(p, st), rss: m.StepRSS.WithLabelValues(p, st),
+		lastDuration: m.StepLastDuration.WithLabelValues(p, st), lastSuccess: m.StepLastSuccess.WithLabelValues(p, st),
+		completed: m.StepDuration.WithLabelValues(p, st, "completed"), failed: m.StepDuration.WithLabelValues(p, st, "failed"),
+	}
+	o.byStep[k] = s
+	return s
+}
+
+// ObserveActivity counts attempts, times them and records their resources.
+func (o *MetricsObserver) ObserveActivity(_ context.Context, e *Event) {
+	o.m.Events.WithLabelValues(e.Kind.String()).Inc()
+	s := o.series(e.Pipeline, e.Step)
+	switch e.Kind {
+	case ActivityStarted, ActivityRetried:
+		s.attempts.Inc()
+		if e.Kind == ActivityRetried {
+			s.retries.Inc()
+		}
+		s.inFlight.Inc()
+	case ActivityProgress:
+		s.heartbeats.Inc()
+		s.records.Add(float64(e.Records))
+	case ActivityCompleted, ActivityFailed:
+		s.inFlight.Dec()
+		sec := e.Duration.Seconds()
+		s.lastDuration.Set(sec)
+		s.cpu.Add(e.Resources.CPU.Seconds())
+		s.heap.Add(float64(e.Resources.HeapAlloc))
+		s.rss.Set(float64(e.Resources.RSS))
+		s.records.Add(float64(e.Records))
+		if e.Kind == ActivityCompleted {
+			s.completed.Observe(sec)
+			s.lastSuccess.Set(float64(e.Time.Unix()))
+		} else {
+			s.failed.Observe(sec)
+			o.m.StepFailures.WithLabelValues(o.pipelines.Value(e.Pipeline), o.steps.Value(e.Step), e.ErrType).Inc()
+		}
+		if e.StepType == StepLocalActivity {
+			o.m.LocalActivities.WithLabelValues(o.pipelines.Value(e.Pipeline), o.steps.Value(e.Step), e.Kind.Status()).Inc()
+		}
+	}
+}
+
+// ObserveWorkflow counts runs and steps as workflow code sees them.
+func (o *MetricsObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
+	o.m.Events.WithLabelValues(e.Kind.String()).Inc()
+	p := o.pipelines.Value(e.Pipeline)
+	switch e.Kind {
+	case WorkflowStarted:
+		o.m.WorkflowRuns.WithLabelValues(p).Inc()
+		o.m.WorkflowsInFlight.WithLabelValues(p).Inc()
+	case WorkflowCompleted, WorkflowFailed, WorkflowCanceled, WorkflowContinuedAsNew:
+		status := e.Kind.Status()
+		o.m.WorkflowsInFlight.WithLabelValues(p).Dec()
+		o.m.WorkflowOutcomes.WithLabelValues(p, status).Inc()
+		o.m.WorkflowDuration.WithLabelValues(p, status).Observe(e.Duration.Seconds())
+		if e.Kind == WorkflowCompleted {
+			o.m.WorkflowLastSuccess.WithLabelValues(p).Set(float64(e.Time.Unix()))
+		}
+	case StepCompleted, StepFailed, StepCanceled:
+		st, typ, status := o.steps.Value(e.Step), e.StepType.String(), e.Kind.Status()
+		o.m.StepScheduleToClose.WithLabelValues(p, st, typ, status).Observe(e.Duration.Seconds())
+		o.m.StepOutcomes.WithLabelValues(p, st, typ, status).Inc()
+		if e.StepType == StepChildWorkflow {
+			o.m.ChildWorkflows.WithLabelValues(p, status).Inc()
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package interceptors
+
+import (
+	"sync"
+	"time"
+)
+
+// ProgressQuery is the query every workflow run answers with its steps.
+const ProgressQuery = "pipewatch.progress"
+
+// Progress is the answer to the pipewatch.progress query.
+type Progress struct {
+	Pipeline   string         `json:"pipeline"`
+	WorkflowID string         `json:"workflowId"`
+	RunID      string         `json:"runId"`
+	Status     string         `json:"status"`
+	Current    string         `json:"current,omitempty"`
+	Started    time.Time      `json:"started"`
+	Steps      []StepProgress `json:"steps"`
+}
+
+// StepProgress is one step as the workflow saw it.
+type StepProgress struct {
+	Step     string        `json:"step"`
+	Type     string        `json:"type"`
+	Status   string        `json:"status"`
+	Attempts int32         `json:"attempts"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// attemptRegistry remembers the latest attempt number of each step type in
+// recent runs on this worker, so the progress query can show attempts, which
+// workflow code cannot see. Steps run by other workers show 1 while they
+// succeed on their first attempt as far as this worker knows. It holds at most max entries, dropping the
+// oldest.
+type attemptRegistry struct {
+	mu    sync.Mutex
+	max   int
+	byKey map[attemptID]int32
+	order []attemptID
+	next  int
+}
+
+type attemptID struct{ runID, step string }
+
+func newAttemptRegistry(max int) *attemptRegistry {
+	return &attemptRegistry{max: max, byKey: make(map[attemptID]int32, max)}
+}
+
+func (r *attemptRegistry) record(runID, step string, attempt int32) {
+	k := attemptID{runID, step}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.byKey[k]; !ok {
+		if len(r.order) < r.max {
+			r.order = append(r.order, k)
+		} else {
+			delete(r.byKey, r.order[r.next])
+			r.order[r.next] = k
+			r.next = (r.next + 1) % r.max
+		}
+	}
+	r.byKey[k] = attempt
+}
+
+func (r *attemptRegistry) get(runID, step string) int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byKey[attemptID{runID, step}]
+}

@@ -1,0 +1,83 @@
+package interceptors
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The search attributes pipewatch writes; scripts/temporal.sh registers
+// them (all Keyword) on the dev server.
+const (
+	SearchAttrPipelineName   = "PipelineName"
+	SearchAttrPipelineStep   = "PipelineStep"
+	SearchAttrPipelineStatus = "PipelineStatus"
+	SearchAttrModelName      = "ModelName"
+	SearchAttrDatasetVersion = "DatasetVersion"
+)
+
+// SearchAttributeNames lists the search attributes pipewatch writes, for
+// the worker's start-up check.
+func SearchAttributeNames() []string {
+	return []string{SearchAttrPipelineName, SearchAttrPipelineStep, SearchAttrPipelineStatus, SearchAttrModelName, SearchAttrDatasetVersion}
+}
+
+// uiChangeID versions the commands the interceptor adds to a workflow's
+// history (search attribute upserts). Runs whose history predates it —
+// started before pipewatch was enabled — get DefaultVersion on replay and
+// keep running without them.
+const uiChangeID = "pipewatch.ui"
+
+const modelNameKey = SearchAttrModelName
+
+// uiStarted decides, once per run and identically on replay, whether this
+// run writes search attributes, and writes the first ones.
+func (w *workflowInbound) uiStarted(ctx workflow.Context) {
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Pipeline **%s** started", w.run.progress.Pipeline))
+	if !w.root.opts.SearchAttributes {
+		return
+	}
+	w.run.ui = workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 1) == 1
+	w.upsert(ctx,
+		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineName).ValueSet(w.run.progress.Pipeline),
+		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet("running"))
+}
+
+// uiStep shows the current step.
+func (w *workflowInbound) uiStep(ctx workflow.Context, step string, typ StepType) {
+	n := len(w.run.progress.Steps)
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Step %d: **%s** (%s), scheduled %s",
+		n, step, typ, workflow.Now(ctx).UTC().Format("15:04:05")))
+	w.upsert(ctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStep).ValueSet(step))
+}
+
+// uiEnded records how the run ended; a run that continues as new leaves
+// the status to its successor.
+func (w *workflowInbound) uiEnded(ctx workflow.Context, e *Event) {
+	steps := len(w.run.progress.Steps)
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Pipeline **%s** %s after %d steps in %s",
+		w.run.progress.Pipeline, e.Kind.Status(), steps, since(e.Time, w.run.info.WorkflowStartTime)))
+	if e.Kind == WorkflowContinuedAsNew {
+		return
+	}
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	w.upsert(dctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet(e.Kind.Status()))
+}
+
+// upsert writes search attributes when this run writes them. A failure is
+// logged, never returned: observability must not fail the pipeline.
+func (w *workflowInbound) upsert(ctx workflow.Context, updates ...temporal.SearchAttributeUpdate) {
+	if !w.run.ui {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Warn("pipewatch: upsert search attributes", "error", err)
+	}
+}
+
+// searchAttribute reads a Keyword search attribute of this run, or "".
+func searchAttribute(ctx workflow.Context, name string) string {
+	v, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(temporal.NewSearchAttributeKeyKeyword(name))
+	return v
+}

@@ -1,0 +1,246 @@
+package interceptors
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/interceptor"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// workflowInbound observes one workflow execution. The SDK makes one per
+// execution, so its run state needs no locking: workflow code runs one
+// coroutine at a time.
+type workflowInbound struct {
+	interceptor.WorkflowInboundInterceptorBase
+	root    *Interceptor
+	run     runState
+	pending []*trackedStep
+}
+
+// runState is what the interceptor knows of the run, rebuilt identically on
+// replay so the progress query answers the same on any worker.
+type runState struct {
+	info     *workflow.Info
+	userID   string
+	progress Progress
+	ui       bool // search attributes are written in this run
+}
+
+func (w *workflowInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
+	return w.Next.Init(&workflowOutbound{WorkflowOutboundInterceptorBase: interceptor.WorkflowOutboundInterceptorBase{Next: outbound}, w: w})
+}
+
+func (w *workflowInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.ExecuteWorkflowInput) (any, error) {
+	r := &w.run
+	r.info = workflow.GetInfo(ctx)
+	r.userID = workflowUserID(ctx)
+	r.progress = Progress{
+		Pipeline:   r.info.WorkflowType.Name,
+		WorkflowID: r.info.WorkflowExecution.ID,
+		RunID:      r.info.WorkflowExecution.RunID,
+		Status:     "running",
+		Started:    r.info.WorkflowStartTime,
+		Steps:      []StepProgress{},
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, w.progress); err != nil {
+		return nil, fmt.Errorf("pipewatch: register %s query: %w", ProgressQuery, err)
+	}
+	w.uiStarted(ctx)
+	w.emit(ctx, w.event(ctx, WorkflowStarted))
+
+	res, err := w.Next.ExecuteWorkflow(ctx, in)
+	w.settle(ctx)
+
+	e := w.event(ctx, outcome(err))
+	e.Duration = e.Time.Sub(r.info.WorkflowStartTime)
+	if e.Kind == WorkflowFailed {
+		e.Err, e.ErrType = err, errorType(err)
+	}
+	r.progress.Status = e.Kind.Status()
+	r.progress.Current = ""
+	w.uiEnded(ctx, e)
+	w.emit(ctx, e)
+	return res, err
+}
+
+// outcome classifies how a run ended: continue-as-new and cancellation are
+// not failures.
+func outcome(err error) Kind {
+	switch {
+	case err == nil:
+		return WorkflowCompleted
+	case workflow.IsContinueAsNewError(err):
+		return WorkflowContinuedAsNew
+	case temporal.IsCanceledError(err):
+		return WorkflowCanceled
+	default:
+		return WorkflowFailed
+	}
+}
+
+// progress answers the pipewatch.progress query.
+func (w *workflowInbound) progress() (Progress, error) {
+	p := w.run.progress
+	p.Steps = make([]StepProgress, len(w.run.progress.Steps))
+	for i, s := range w.run.progress.Steps {
+		if s.Type != StepChildWorkflow.String() {
+			if n := w.root.attempts.get(p.RunID, s.Step); n > s.Attempts {
+				s.Attempts = n
+			}
+		}
+		p.Steps[i] = s
+	}
+	return p, nil
+}
+
+func (w *workflowInbound) event(ctx workflow.Context, kind Kind) *Event {
+	info := w.run.info
+	return &Event{
+		Kind:         kind,
+		Time:         workflow.Now(ctx),
+		Namespace:    info.Namespace,
+		TaskQueue:    info.TaskQueueName,
+		WorkflowID:   info.WorkflowExecution.ID,
+		RunID:        info.WorkflowExecution.RunID,
+		WorkflowType: info.WorkflowType.Name,
+		Pipeline:     info.WorkflowType.Name,
+		Attempt:      info.Attempt,
+		UserID:       w.run.userID,
+	}
+}
+
+// emit hands e to the observers, unless the workflow is replaying: what was
+// observed when the history was first made is not observed again.
+func (w *workflowInbound) emit(ctx workflow.Context, e *Event) {
+	if workflow.IsReplaying(ctx) {
+		return
+	}
+	w.root.emitWorkflow(ctx, e)
+}
+
+// trackedStep is a scheduled step whose end has not been reported yet.
+type trackedStep struct {
+	idx   int
+	name  string
+	typ   StepType
+	start time.Time
+	f     workflow.Future
+	done  bool
+}
+
+// track follows a scheduled step to its end as workflow code sees it. A
+// coroutine waits on the step's future (futures can be read many times, so
+// the caller's own Get is untouched) and reports when it settles; settle
+// reports ready steps first whenever the interceptor runs, so a step's end
+// is always reported before the next step is scheduled and before the run
+// ends.
+func (w *workflowInbound) track(ctx workflow.Context, typ StepType, name string, f workflow.Future) {
+	w.settle(ctx)
+	r := &w.run
+	ts := &trackedStep{idx: len(r.progress.Steps), name: name, typ: typ, start: workflow.Now(ctx), f: f}
+	r.progress.Steps = append(r.progress.Steps, StepProgress{Step: name, Type: typ.String(), Status: "running", Attempts: 1, Started: ts.start})
+	r.progress.Current = name
+	w.pending = append(w.pending, ts)
+	w.uiStep(ctx, name, typ)
+	e := w.event(ctx, StepScheduled)
+	e.Step, e.StepType, e.Attempt = name, typ, 0
+	w.emit(ctx, e)
+
+	workflow.GoNamed(ctx, "pipewatch.track."+name, func(ctx workflow.Context) {
+		_ = f.Get(ctx, nil)
+		w.finish(ctx, ts)
+	})
+}
+
+// settle reports every pending step whose result is ready.
+func (w *workflowInbound) settle(ctx workflow.Context) {
+	kept := w.pending[:0]
+	for _, ts := range w.pending {
+		if ts.f.IsReady() {
+			w.finish(ctx, ts)
+		} else if !ts.done {
+			kept = append(kept, ts)
+		}
+	}
+	clear(w.pending[len(kept):])
+	w.pending = kept
+}
+
+// finish reports a settled step once.
+func (w *workflowInbound) finish(ctx workflow.Context, ts *trackedStep) {
+	if ts.done {
+		return
+	}
+	ts.done = true
+	err := ts.f.Get(ctx, nil) // ready: returns at once
+	e := w.event(ctx, StepCompleted)
+	e.Step, e.StepType, e.Attempt = ts.name, ts.typ, 0
+	e.Duration = e.Time.Sub(ts.start)
+	switch {
+	case err == nil:
+	case temporal.IsCanceledError(err):
+		e.Kind = StepCanceled
+	default:
+		e.Kind, e.Err, e.ErrType = StepFailed, err, errorType(err)
+	}
+	r := &w.run
+	s := &r.progress.Steps[ts.idx]
+	s.Status, s.Duration = e.Kind.Status(), e.Duration
+	if err != nil {
+		s.Error = err.Error()
+	}
+	if r.progress.Current == ts.name {
+		r.progress.Current = ""
+	}
+	w.emit(ctx, e)
+}
+
+// workflowOutbound sees the steps a workflow schedules.
+type workflowOutbound struct {
+	interceptor.WorkflowOutboundInterceptorBase
+	w *workflowInbound
+}
+
+func (o *workflowOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	if o.w.root.opts.Summaries {
+		if opts := workflow.GetActivityOptions(ctx); opts.Summary == "" {
+			opts.Summary = o.w.summary(ctx, activityType)
+			ctx = workflow.WithActivityOptions(ctx, opts)
+		}
+	}
+	f := o.Next.ExecuteActivity(ctx, activityType, args...)
+	o.w.track(ctx, StepActivity, activityType, f)
+	return f
+}
+
+func (o *workflowOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
+	if o.w.root.opts.Summaries {
+		if opts := workflow.GetLocalActivityOptions(ctx); opts.Summary == "" {
+			opts.Summary = o.w.summary(ctx, activityType)
+			ctx = workflow.WithLocalActivityOptions(ctx, opts)
+		}
+	}
+	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
+	o.w.track(ctx, StepLocalActivity, activityType, f)
+	return f
+}
+
+func (o *workflowOutbound) ExecuteChildWorkflow(ctx workflow.Context, childWorkflowType string, args ...any) workflow.ChildWorkflowFuture {
+	f := o.Next.ExecuteChildWorkflow(ctx, childWorkflowType, args...)
+	o.w.track(ctx, StepChildWorkflow, childWorkflowType, f)
+	return f
+}
+
+// summary is the Temporal UI summary of a step the caller left without one.
+func (w *workflowInbound) summary(ctx workflow.Context, step string) string {
+	s := step + " · " + w.run.progress.Pipeline
+	if m := searchAttribute(ctx, modelNameKey); m != "" {
+		s += " · model=" + m
+	}
+	return s
+}
+
+// since is how long ago t was at now, for the UI's current details.
+func since(now, t time.Time) string { return now.Sub(t).Round(time.Second).String() }
