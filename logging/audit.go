@@ -23,14 +23,25 @@ const (
 	AuditModelDeploy  AuditEvent = "model_deployment"
 	AuditAlertAck     AuditEvent = "alert_acknowledgement"
 	AuditConfigChange AuditEvent = "configuration_change"
-	// AuditChainRestart is written by pipewatch itself when it finds the
-	// last audit line unreadable at open.
+	// AuditChainRestart is written by New, as actor "pipewatch", when the
+	// audit log ends in a line that does not verify; its details name the
+	// file, line, reason and the line's SHA-256.
 	AuditChainRestart AuditEvent = "audit_chain_restart"
 )
 
-// Audit is the append-only, hash-chained audit log. Each record is one JSON
-// line with ts, seq, event, actor, details, prev_hash and hash, where hash is
-// the SHA-256 of prev_hash followed by the record's JSON without hash.
+// auditActor is the actor of the records pipewatch writes itself.
+const auditActor = "pipewatch"
+
+// Audit is the append-only, hash-chained audit log in audit.log. Each
+// record is one JSON line:
+//
+//	{"ts":…,"seq":N,"event":…,"actor":…,"details":{…},"prev_hash":…,"hash":…}
+//
+// where hash is the hex SHA-256 of prev_hash followed by the line as
+// written without its final `,"hash":"…"` (that is, ending in
+// `"prev_hash":"…"}`), and prev_hash is the hash of the record before (""
+// for the first). Editing, inserting, removing or reordering a line breaks
+// the chain; VerifyAudit finds where. An Audit is safe for concurrent use.
 type Audit struct {
 	mu    sync.Mutex
 	w     *rotatingFile
@@ -39,218 +50,304 @@ type Audit struct {
 	prev  string
 }
 
-// auditRecord is one audit line. Field order is the JSON order, which the
-// hash covers; Hash is left out of the hashed form.
-type auditRecord struct {
+// auditBody is an audit record without its hash. Field order is the JSON
+// order; details' keys are sorted by encoding/json.
+type auditBody struct {
 	TS       string         `json:"ts"`
 	Seq      uint64         `json:"seq"`
 	Event    AuditEvent     `json:"event"`
 	Actor    string         `json:"actor"`
 	Details  map[string]any `json:"details,omitempty"`
 	PrevHash string         `json:"prev_hash"`
-	Hash     string         `json:"hash,omitempty"`
 }
 
-func openAudit(w *rotatingFile, clock Clock) (*Audit, error) {
+// hashKey starts the hash member closing every audit line.
+const hashKey = `,"hash":"`
+
+// auditTail is the length of `,"hash":"<64 hex>"}`.
+const auditTail = len(hashKey) + 2*sha256.Size + len(`"}`)
+
+// openAudit continues the chain from the newest record in w's files. When
+// the newest line does not verify on its own (torn by a crash, or edited),
+// the chain goes on from the newest line that does, and the first record
+// written is an AuditChainRestart naming the bad line, which stays in place
+// for VerifyAudit to report.
+func openAudit(w *rotatingFile, clock Clock) (*Audit, *AuditError, error) {
 	a := &Audit{w: w, clock: clock}
-	last, raw, path, err := lastAuditRecord(w.dir, w.base)
+	last, bad, err := lastAuditRecord(w.dir, w.base)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	switch {
-	case last != nil:
-		a.seq, a.prev = last.Seq, last.Hash
-	case raw != nil:
-		// The last line is not a record (a torn write, or an edit). Keep it,
-		// chain on from its hash, and say so in the log itself; VerifyAudit
-		// still reports the bad line.
-		sum := sha256.Sum256(raw)
-		a.prev = hex.EncodeToString(sum[:])
-		if path == w.path() && endsWithoutNewline(path) {
-			if _, err := w.Write([]byte("\n")); err != nil {
-				return nil, fmt.Errorf("audit: end torn line: %w", err)
-			}
-		}
-		if err := a.Record(AuditChainRestart, "pipewatch", map[string]any{
-			"reason": "last line unreadable", "file": filepath.Base(path), "line_sha256": a.prev,
-		}); err != nil {
-			return nil, err
-		}
+	if last != nil {
+		a.seq, a.prev = last.seq, last.hash
 	}
-	return a, nil
+	if bad == nil {
+		return a, nil, nil
+	}
+	details := map[string]any{"file": filepath.Base(bad.Path), "line": bad.Line, "reason": bad.Reason, "line_sha256": bad.sum}
+	if err := a.Record(AuditChainRestart, auditActor, details); err != nil {
+		return nil, nil, err
+	}
+	return a, &bad.AuditError, nil
 }
 
-// Record appends one audit record and syncs it to disk before returning.
+// Record appends one record and syncs it to disk before returning. The
+// actor is who did it (a user or service name); details must encode as
+// JSON. An error means the record may not be on disk.
 func (a *Audit) Record(event AuditEvent, actor string, details map[string]any) error {
+	if event == "" || actor == "" {
+		return fmt.Errorf("audit: event %q and actor %q must both be set", event, actor)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	rec := auditRecord{
+	body, err := json.Marshal(auditBody{
 		TS:       a.clock.Now().UTC().Format(timeLayout),
 		Seq:      a.seq + 1,
 		Event:    event,
 		Actor:    actor,
 		Details:  details,
 		PrevHash: a.prev,
-	}
-	hash, err := rec.hash()
+	})
 	if err != nil {
-		return fmt.Errorf("audit %s: %w", event, err)
+		return fmt.Errorf("audit %s: encode details: %w", event, err)
 	}
-	rec.Hash = hash
-	line, err := json.Marshal(rec)
+	hash := chainHash(a.prev, body)
+	line := make([]byte, 0, len(body)+auditTail)
+	line = append(line, body[:len(body)-1]...)
+	line = append(line, hashKey...)
+	line = append(line, hash...)
+	line = append(line, "\"}\n"...)
+	n, err := a.w.Write(line)
+	if n == len(line) {
+		// On disk even if rotation failed: the chain moves on.
+		a.seq, a.prev = a.seq+1, hash
+	}
 	if err != nil {
-		return fmt.Errorf("audit %s: encode: %w", event, err)
-	}
-	if _, err := a.w.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("audit %s: %w", event, err)
 	}
 	if err := a.w.Sync(); err != nil {
 		return fmt.Errorf("audit %s: %w", event, err)
 	}
-	a.seq, a.prev = rec.Seq, rec.Hash
 	return nil
 }
 
-func (r auditRecord) hash() (string, error) {
-	r.Hash = ""
-	body, err := json.Marshal(r)
-	if err != nil {
-		return "", fmt.Errorf("encode: %w", err)
-	}
-	sum := sha256.Sum256(append([]byte(r.PrevHash), body...))
-	return hex.EncodeToString(sum[:]), nil
+// chainHash is the hex SHA-256 of prev followed by body.
+func chainHash(prev string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prev))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-// ErrAuditTampered is wrapped by VerifyAudit's error when the chain breaks.
-var ErrAuditTampered = errors.New("audit log chain broken")
+// auditLine is what a verified line says about the chain.
+type auditLine struct {
+	seq        uint64
+	prev, hash string
+}
 
-// VerifyAudit checks the hash chain of the given audit files, oldest first
-// (rotated files, then audit.log), and names the first bad line. The first
-// record's prev_hash is trusted; files removed by retention are expected to
-// have cut the chain's start.
+// parseAuditLine checks one line's own hash and returns its chain links.
+// The reason is for an AuditError.
+func parseAuditLine(line []byte) (auditLine, string) {
+	if len(line) < auditTail+len(`{}`) {
+		return auditLine{}, "not an audit record: too short"
+	}
+	cut := len(line) - auditTail
+	tail := line[cut:]
+	hash := string(tail[len(hashKey) : len(tail)-2])
+	if !bytes.HasPrefix(tail, []byte(hashKey)) || !bytes.HasSuffix(tail, []byte(`"}`)) || !isLowerHex(hash) {
+		return auditLine{}, `not an audit record: no "hash" at the end`
+	}
+	body := append(line[:cut:cut], '}')
+	var rec auditBody
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return auditLine{}, fmt.Sprintf("not an audit record: %v", err)
+	}
+	if rec.Seq == 0 {
+		return auditLine{}, "not an audit record: no seq"
+	}
+	if chainHash(rec.PrevHash, body) != hash {
+		return auditLine{}, "hash does not match the record"
+	}
+	return auditLine{seq: rec.Seq, prev: rec.PrevHash, hash: hash}, ""
+}
+
+func isLowerHex(s string) bool {
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ErrAuditTampered is what every *AuditError wraps: an audit log's hash
+// chain is broken.
+var ErrAuditTampered = errors.New("audit chain broken")
+
+// AuditError names the first line where an audit log's hash chain breaks.
+// It wraps ErrAuditTampered.
+type AuditError struct {
+	// Path is the file holding the line.
+	Path string
+	// Line is the line's 1-based number in Path.
+	Line int
+	// Reason says what is wrong with the line.
+	Reason string
+}
+
+// Error says where the chain breaks and why.
+func (e *AuditError) Error() string {
+	return fmt.Sprintf("%v at %s line %d: %s", ErrAuditTampered, e.Path, e.Line, e.Reason)
+}
+
+// Unwrap returns ErrAuditTampered.
+func (e *AuditError) Unwrap() error { return ErrAuditTampered }
+
+// VerifyAudit checks the hash chain across the given files, oldest first
+// (as AuditFiles lists them), and returns an *AuditError for the first bad
+// line. The first record's prev_hash and seq are taken on trust, since
+// retention removes the chain's start.
 func VerifyAudit(paths ...string) error {
-	prev, seq, first := "", uint64(0), true
+	var prev auditLine
+	first := true
 	for _, p := range paths {
 		f, err := os.Open(p)
 		if err != nil {
 			return fmt.Errorf("verify audit: %w", err)
 		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 16<<20)
-		for n := 1; sc.Scan(); n++ {
-			var rec auditRecord
-			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-			dec.UseNumber()
-			if err := dec.Decode(&rec); err != nil {
-				_ = f.Close()
-				return fmt.Errorf("%w: %s line %d: not an audit record: %v", ErrAuditTampered, p, n, err)
+		r := bufio.NewReader(f)
+		for n := 1; ; n++ {
+			line, err := r.ReadBytes('\n')
+			if len(line) == 0 && errors.Is(err, io.EOF) {
+				break
 			}
-			want, err := rec.hash()
+			if err != nil && !errors.Is(err, io.EOF) {
+				_ = f.Close()
+				return fmt.Errorf("verify audit: read %q: %w", p, err)
+			}
+			rec, reason := parseAuditLine(bytes.TrimSuffix(line, []byte("\n")))
 			switch {
-			case err != nil:
-				err = fmt.Errorf("%s line %d: %v", p, n, err)
-			case rec.Hash != want:
-				err = fmt.Errorf("%s line %d: hash does not match the record", p, n)
-			case !first && rec.PrevHash != prev:
-				err = fmt.Errorf("%s line %d: prev_hash does not match the line before", p, n)
-			case !first && rec.Seq != seq+1:
-				err = fmt.Errorf("%s line %d: seq %d follows %d", p, n, rec.Seq, seq)
+			case reason != "":
+			case !first && rec.prev != prev.hash:
+				reason = "prev_hash does not match the record before"
+			case !first && rec.seq != prev.seq+1:
+				reason = fmt.Sprintf("seq %d does not follow %d", rec.seq, prev.seq)
 			}
-			if err != nil {
+			if reason != "" {
 				_ = f.Close()
-				return fmt.Errorf("%w: %v", ErrAuditTampered, err)
+				return &AuditError{Path: p, Line: n, Reason: reason}
 			}
-			prev, seq, first = rec.Hash, rec.Seq, false
+			prev, first = rec, false
 		}
-		err = sc.Err()
-		_ = f.Close()
-		if err != nil {
-			return fmt.Errorf("verify audit: read %s: %w", p, err)
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("verify audit: close %q: %w", p, err)
 		}
 	}
 	return nil
 }
 
-// AuditFiles lists the audit log's files in dir, oldest first, as
-// VerifyAudit takes them.
+// AuditFiles lists the audit log's files in dir oldest first, as
+// VerifyAudit takes them: rotated files by the stamp in their names, then
+// audit.log.
 func AuditFiles(dir string) ([]string, error) { return logFiles(dir, auditBase) }
 
-// lastAuditRecord reads the newest record: the last line of audit.log, or
-// of the newest rotated file when audit.log is empty. When that line does
-// not parse, it returns the raw line and its file instead.
-func lastAuditRecord(dir, base string) (rec *auditRecord, raw []byte, path string, err error) {
+// lastAuditRecord finds the newest record that verifies on its own, in
+// audit.log or else in the rotated files, newest first. When the newest
+// non-empty line is not that record, it is returned as bad. Both are nil
+// for a new log. Files are read from their end.
+func lastAuditRecord(dir, base string) (last *auditLine, bad *badAuditLine, err error) {
 	files, err := logFiles(dir, base)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
-	for i := len(files) - 1; i >= 0; i-- {
-		line, err := lastLine(files[i])
+	for i := len(files) - 1; i >= 0 && last == nil; i-- {
+		err := eachLineBackward(files[i], func(line []byte, off int64) (bool, error) {
+			if len(line) == 0 {
+				return true, nil
+			}
+			rec, reason := parseAuditLine(line)
+			if reason == "" {
+				last = &rec
+				return false, nil
+			}
+			if bad == nil {
+				n, err := lineNumber(files[i], off)
+				if err != nil {
+					return false, err
+				}
+				sum := sha256.Sum256(line)
+				bad = &badAuditLine{AuditError{Path: files[i], Line: n, Reason: reason}, hex.EncodeToString(sum[:])}
+			}
+			return true, nil
+		})
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, err
 		}
-		if len(line) == 0 {
-			continue
-		}
-		var r auditRecord
-		if err := json.Unmarshal(line, &r); err != nil || r.Hash == "" {
-			return nil, line, files[i], nil
-		}
-		return &r, nil, files[i], nil
 	}
-	return nil, nil, "", nil
+	return last, bad, nil
 }
 
-// logFiles lists a log's rotated files, oldest first, then its current file.
-func logFiles(dir, base string) ([]string, error) {
-	rotated, err := rotatedFiles(dir, base)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, r := range rotated {
-		out = append(out, r.path)
-	}
-	if cur := filepath.Join(dir, base+".log"); fileExists(cur) {
-		out = append(out, cur)
-	}
-	return out, nil
+// badAuditLine is a line that does not verify, and its SHA-256.
+type badAuditLine struct {
+	AuditError
+	sum string
 }
 
-func endsWithoutNewline(path string) bool {
+// eachLineBackward calls fn with each line of a file (newline stripped)
+// and the line's byte offset, last line first, until fn returns false.
+func eachLineBackward(path string, fn func(line []byte, off int64) (bool, error)) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return false
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() == 0 {
-		return false
-	}
-	b := make([]byte, 1)
-	_, err = f.ReadAt(b, st.Size()-1)
-	return err == nil && b[0] != '\n'
-}
-
-// lastLine returns the last non-empty line of a file, reading only its tail.
-func lastLine(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("audit: open %q: %w", path, err)
+		return fmt.Errorf("open audit file %q: %w", path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("audit: stat %q: %w", path, err)
+		return fmt.Errorf("stat audit file %q: %w", path, err)
 	}
-	const tail = 1 << 20
-	off := max(st.Size()-tail, 0)
-	buf := make([]byte, st.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("audit: read %q: %w", path, err)
+	const chunk = 64 << 10
+	var carry []byte // the start of a line whose end was read already
+	for end := st.Size(); end > 0; {
+		start := max(end-chunk, 0)
+		buf := make([]byte, end-start, end-start+int64(len(carry)))
+		if _, err := f.ReadAt(buf, start); err != nil {
+			return fmt.Errorf("read audit file %q: %w", path, err)
+		}
+		buf = append(buf, carry...)
+		for {
+			i := bytes.LastIndexByte(buf, '\n')
+			if i < 0 {
+				break
+			}
+			if more, err := fn(buf[i+1:], start+int64(i)+1); !more || err != nil {
+				return err
+			}
+			buf = buf[:i]
+		}
+		carry, end = buf, start
 	}
-	buf = bytes.TrimRight(buf, "\n")
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[i+1:]
+	_, err = fn(carry, 0)
+	return err
+}
+
+// lineNumber returns the 1-based number of the line starting at off.
+func lineNumber(path string, off int64) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open audit file %q: %w", path, err)
 	}
-	return buf, nil
+	defer f.Close()
+	n := 1
+	buf := make([]byte, 64<<10)
+	r := io.LimitReader(f, off)
+	for {
+		k, err := r.Read(buf)
+		n += bytes.Count(buf[:k], []byte("\n"))
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read audit file %q: %w", path, err)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -22,27 +21,37 @@ const (
 // timeLayout is every timestamp's format: ISO 8601, UTC, milliseconds.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// Options configures New.
+// Defaults of the Options fields left zero.
+const (
+	DefaultMaxSizeBytes   = 100 << 20             // 100 MiB
+	DefaultMainRetention  = 90 * 24 * time.Hour   // 90 days
+	DefaultAuditRetention = 2557 * 24 * time.Hour // 7 years
+)
+
+// Options configures New. Every field but Dir may be left zero.
 type Options struct {
 	// Dir holds pipewatch.log, audit.log and their rotated files. Required;
 	// created (0750) when missing.
 	Dir string
-	// Level is debug, info, warn or error. Empty means info.
+	// Level is debug, info, warn or error (lower case); lines below it are
+	// dropped from the file and the console. Empty means info.
 	Level string
-	// MaxSizeBytes rotates a file before it grows past this size. Zero
-	// means 100 MiB.
+	// MaxSizeBytes rotates a file before a line would take it past this
+	// size; a longer line gets a file of its own. Zero means
+	// DefaultMaxSizeBytes (100 MiB); negative is an error.
 	MaxSizeBytes int64
-	// MainRetention keeps rotated main log files this long. Zero means 90
-	// days.
+	// MainRetention is how long rotated main log files are kept, counted
+	// from the stamp in their names. Zero means DefaultMainRetention (90
+	// days); negative is an error.
 	MainRetention time.Duration
-	// AuditRetention keeps rotated audit files this long. Zero means 7
-	// years (2557 days).
+	// AuditRetention is the same for rotated audit files. Zero means
+	// DefaultAuditRetention (7 years, 2557 days); negative is an error.
 	AuditRetention time.Duration
-	// Console receives the human-readable copy of the main log. Nil means
-	// os.Stderr; io.Discard silences it.
+	// Console receives the human-readable copy of the main log; writes to
+	// it are serialized. Nil means os.Stderr; io.Discard silences it.
 	Console io.Writer
-	// Clock tells the time of log lines, rotations and retention. Nil
-	// means the system clock.
+	// Clock tells the time of log lines, audit records, rotations and
+	// retention. Nil means the system clock.
 	Clock Clock
 }
 
@@ -57,37 +66,16 @@ type Loggers struct {
 	main, audit *rotatingFile
 }
 
-// New opens both logs in opts.Dir, applying retention to files left by
-// earlier runs.
+// New opens both logs in opts.Dir, creating it when missing, and applies
+// retention to rotated files left by earlier runs. The audit chain goes on
+// from the newest record already there.
 func New(opts Options) (*Loggers, error) {
-	if strings.TrimSpace(opts.Dir) == "" {
-		return nil, errors.New("logging: dir must not be empty")
-	}
-	if opts.Level == "" {
-		opts.Level = "info"
-	}
-	levels := []string{"debug", "info", "warn", "error"}
-	if !slices.Contains(levels, opts.Level) {
-		return nil, fmt.Errorf("logging: level %q is not one of %s", opts.Level, strings.Join(levels, ", "))
-	}
-	level, _ := zapcore.ParseLevel(opts.Level)
-	if opts.MaxSizeBytes == 0 {
-		opts.MaxSizeBytes = 100 << 20
-	}
-	if opts.MainRetention == 0 {
-		opts.MainRetention = 90 * 24 * time.Hour
-	}
-	if opts.AuditRetention == 0 {
-		opts.AuditRetention = 2557 * 24 * time.Hour
-	}
-	if opts.Console == nil {
-		opts.Console = os.Stderr
-	}
-	if opts.Clock == nil {
-		opts.Clock = systemClock{}
+	opts, level, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
-		return nil, fmt.Errorf("logging: create dir %q: %w", opts.Dir, err)
+		return nil, fmt.Errorf("logging: create log dir %q: %w", opts.Dir, err)
 	}
 	mainFile, err := openRotating(opts.Dir, mainBase, opts.MaxSizeBytes, opts.MainRetention, opts.Clock)
 	if err != nil {
@@ -95,32 +83,82 @@ func New(opts Options) (*Loggers, error) {
 	}
 	auditFile, err := openRotating(opts.Dir, auditBase, opts.MaxSizeBytes, opts.AuditRetention, opts.Clock)
 	if err != nil {
-		_ = mainFile.Close()
-		return nil, fmt.Errorf("logging: %w", err)
+		return nil, errors.Join(fmt.Errorf("logging: %w", err), mainFile.Close())
 	}
-	audit, err := openAudit(auditFile, opts.Clock)
-	if err != nil {
-		_ = mainFile.Close()
-		_ = auditFile.Close()
-		return nil, fmt.Errorf("logging: %w", err)
-	}
-
+	console := zapcore.Lock(zapcore.AddSync(opts.Console))
 	core := zapcore.NewTee(
-		zapcore.NewCore(zapcore.NewJSONEncoder(encoderConfig()), mainFile, level),
-		zapcore.NewCore(zapcore.NewConsoleEncoder(consoleConfig()), zapcore.AddSync(opts.Console), level),
+		zapcore.NewCore(zapcore.NewJSONEncoder(jsonEncoderConfig()), mainFile, level),
+		zapcore.NewCore(zapcore.NewConsoleEncoder(consoleEncoderConfig()), console, level),
 	)
-	logger := zap.New(core, zap.WithClock(zapClock{opts.Clock}), zap.AddCaller(),
-		zap.ErrorOutput(zapcore.AddSync(opts.Console)))
+	logger := zap.New(core, zap.WithClock(zapClock{opts.Clock}), zap.AddCaller(), zap.ErrorOutput(console))
+	audit, bad, err := openAudit(auditFile, opts.Clock)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("logging: %w", err), mainFile.Close(), auditFile.Close())
+	}
+	if bad != nil {
+		logger.Warn("audit chain restarted after a line that does not verify",
+			zap.String("file", bad.Path), zap.Int("line", bad.Line), zap.String("reason", bad.Reason))
+	}
 	return &Loggers{Main: logger, Audit: audit, main: mainFile, audit: auditFile}, nil
 }
 
-// Close flushes and closes both logs.
+// withDefaults checks opts and fills in the defaults of zero fields.
+func (opts Options) withDefaults() (Options, zapcore.Level, error) {
+	if strings.TrimSpace(opts.Dir) == "" {
+		return opts, 0, fmt.Errorf("logging: dir %q is empty (Options.Dir is required)", opts.Dir)
+	}
+	if opts.Level == "" {
+		opts.Level = "info"
+	}
+	var level zapcore.Level
+	switch opts.Level {
+	case "debug":
+		level = zapcore.DebugLevel
+	case "info":
+		level = zapcore.InfoLevel
+	case "warn":
+		level = zapcore.WarnLevel
+	case "error":
+		level = zapcore.ErrorLevel
+	default:
+		return opts, 0, fmt.Errorf("logging: level %q is not one of debug, info, warn, error", opts.Level)
+	}
+	switch {
+	case opts.MaxSizeBytes < 0:
+		return opts, 0, fmt.Errorf("logging: max size %d bytes is negative (Options.MaxSizeBytes)", opts.MaxSizeBytes)
+	case opts.MainRetention < 0:
+		return opts, 0, fmt.Errorf("logging: main retention %s is negative (Options.MainRetention)", opts.MainRetention)
+	case opts.AuditRetention < 0:
+		return opts, 0, fmt.Errorf("logging: audit retention %s is negative (Options.AuditRetention)", opts.AuditRetention)
+	}
+	if opts.MaxSizeBytes == 0 {
+		opts.MaxSizeBytes = DefaultMaxSizeBytes
+	}
+	if opts.MainRetention == 0 {
+		opts.MainRetention = DefaultMainRetention
+	}
+	if opts.AuditRetention == 0 {
+		opts.AuditRetention = DefaultAuditRetention
+	}
+	if opts.Console == nil {
+		opts.Console = os.Stderr
+	}
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
+	}
+	return opts, level, nil
+}
+
+// Close flushes and closes both logs' files. The loggers must not be used
+// afterwards (their writes fail); a second Close does nothing.
 func (l *Loggers) Close() error {
-	_ = l.Main.Sync() // the console may be a terminal, which cannot sync
+	_ = l.Main.Sync() // the console may be a terminal, which cannot sync; the files report below
 	return errors.Join(l.main.Close(), l.audit.Close())
 }
 
-func encoderConfig() zapcore.EncoderConfig {
+// jsonEncoderConfig encodes the file's lines: ts, level, caller, msg, then
+// the fields; times ISO 8601 UTC, durations as strings such as "1.5s".
+func jsonEncoderConfig() zapcore.EncoderConfig {
 	c := zap.NewProductionEncoderConfig()
 	c.TimeKey = "ts"
 	c.EncodeTime = func(t time.Time, enc zapcore.PrimitiveArrayEncoder) {
@@ -130,8 +168,10 @@ func encoderConfig() zapcore.EncoderConfig {
 	return c
 }
 
-func consoleConfig() zapcore.EncoderConfig {
-	c := encoderConfig()
+// consoleEncoderConfig encodes the console's lines: tab-separated time,
+// LEVEL, caller and message, then the fields.
+func consoleEncoderConfig() zapcore.EncoderConfig {
+	c := jsonEncoderConfig()
 	c.EncodeLevel = zapcore.CapitalLevelEncoder
 	return c
 }

@@ -1,18 +1,21 @@
 package logging
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync"
 	"time"
+
+	"go.uber.org/zap/zapcore"
 )
 
-// Clock tells the time; tests inject one to cross midnights and years.
+// Clock tells the time of log lines, rotations and retention. Tests inject
+// one to cross midnights and years.
 type Clock interface {
 	Now() time.Time
 }
@@ -21,13 +24,14 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-// rotatedLayout is the rotation time in a rotated file's name:
-// pipewatch-2026-11-26T00-00-00.000.log. It sorts in time order.
-const rotatedLayout = "2006-01-02T15-04-05.000"
-
 // rotatingFile is a zapcore.WriteSyncer on <dir>/<base>.log that rotates at
-// UTC midnight and at maxSize bytes, and removes its own rotated files older
-// than retention. Writes are whole: a line never spans two files.
+// UTC midnight and before a write would take the file past maxSize, and
+// removes its own rotated files older than retention (see retention.go).
+//
+// Callers write whole lines (zap and Audit do); a line never spans two
+// files. A rotated file is named <base>-<stamp>.log, the stamp being the
+// time the file was closed: the midnight that ended its day for a daily
+// rotation, the clock's time for a size rotation.
 type rotatingFile struct {
 	mu        sync.Mutex
 	dir, base string
@@ -35,14 +39,22 @@ type rotatingFile struct {
 	retention time.Duration
 	clock     Clock
 
-	f    *os.File
-	size int64
-	day  time.Time // UTC day the current file's lines belong to
+	f        *os.File  // nil once closed
+	size     int64     // bytes in f
+	day      time.Time // UTC midnight starting the day f's lines belong to
+	midLine  bool      // a short write left f without a final newline
+	rotating bool      // f was renamed but a new file could not be opened
+
+	rename func(oldpath, newpath string) error // os.Rename; tests break it
 }
 
+var _ zapcore.WriteSyncer = (*rotatingFile)(nil)
+
+// openRotating opens (or continues) <dir>/<base>.log and applies retention
+// to the rotated files already there.
 func openRotating(dir, base string, maxSize int64, retention time.Duration, clock Clock) (*rotatingFile, error) {
-	r := &rotatingFile{dir: dir, base: base, maxSize: maxSize, retention: retention, clock: clock}
-	if err := r.open(); err != nil {
+	r := &rotatingFile{dir: dir, base: base, maxSize: maxSize, retention: retention, clock: clock, rename: os.Rename}
+	if err := r.openCurrent(); err != nil {
 		return nil, err
 	}
 	if err := r.cleanup(clock.Now()); err != nil {
@@ -54,155 +66,168 @@ func openRotating(dir, base string, maxSize int64, retention time.Duration, cloc
 
 func (r *rotatingFile) path() string { return filepath.Join(r.dir, r.base+".log") }
 
-// open opens (or creates) the current file; an existing file keeps the day
-// of its last write, so a file left from yesterday rotates on the next write.
-func (r *rotatingFile) open() error {
-	f, err := os.OpenFile(r.path(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+// openCurrent opens (or creates) the current file. A file left by an
+// earlier run keeps the day of its first line's "ts", so a file from
+// yesterday rotates on the next write; when that line has no readable ts,
+// the file's mtime stands in. A file ending in a torn line gets a newline
+// so that the next line starts clean.
+func (r *rotatingFile) openCurrent() error {
+	p := r.path()
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o640)
 	if err != nil {
-		return fmt.Errorf("open log file %q: %w", r.path(), err)
+		return fmt.Errorf("open log file %q: %w", p, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
-		return fmt.Errorf("stat log file %q: %w", r.path(), err)
+		return fmt.Errorf("stat log file %q: %w", p, err)
 	}
-	r.f, r.size, r.day = f, st.Size(), utcDay(r.clock.Now())
+	day, midLine := utcDay(r.clock.Now()), false
 	if st.Size() > 0 {
-		r.day = utcDay(st.ModTime())
+		day = utcDay(st.ModTime())
+		if ts, ok := firstLineTime(f); ok {
+			day = utcDay(ts)
+		}
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+			_ = f.Close()
+			return fmt.Errorf("read log file %q: %w", p, err)
+		}
+		midLine = last[0] != '\n'
 	}
+	r.f, r.size, r.day, r.midLine, r.rotating = f, st.Size(), day, midLine, false
 	return nil
 }
 
-// Write appends p, rotating first when p would cross the size limit or the
-// day has changed.
+// firstLineTime reads the "ts" of the file's first line.
+func firstLineTime(f *os.File) (time.Time, bool) {
+	line, err := bufio.NewReaderSize(io.NewSectionReader(f, 0, 64<<10), 64<<10).ReadSlice('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return time.Time{}, false
+	}
+	var rec struct {
+		TS string `json:"ts"`
+	}
+	if json.Unmarshal(line, &rec) != nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, rec.TS)
+	return t, err == nil
+}
+
+// Write appends p, first rotating when the UTC day has changed since the
+// file's first line or when p would take the file past the size limit.
+// When rotation fails, p still goes to the current file and Write returns
+// len(p) with the rotation's error: data is never dropped for rotation.
 func (r *rotatingFile) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.f == nil {
+		return 0, fmt.Errorf("write log file %q: %w", r.path(), os.ErrClosed)
+	}
 	now := r.clock.Now()
-	if r.size > 0 && (r.size+int64(len(p)) > r.maxSize || !utcDay(now).Equal(r.day)) {
-		if err := r.rotate(now); err != nil {
-			return 0, err
+	var rotErr error
+	if r.size == 0 {
+		r.day = utcDay(now)
+	} else if today := utcDay(now); today.After(r.day) {
+		rotErr = r.rotate(now, r.day.AddDate(0, 0, 1))
+	} else if r.size+int64(len(p)) > r.maxSize {
+		rotErr = r.rotate(now, now)
+	}
+	if r.midLine {
+		n, err := r.f.Write([]byte{'\n'})
+		r.size += int64(n)
+		if err != nil {
+			return 0, errors.Join(rotErr, fmt.Errorf("write log file %q: %w", r.path(), err))
 		}
+		r.midLine = false
 	}
 	n, err := r.f.Write(p)
 	r.size += int64(n)
+	r.midLine = n > 0 && p[n-1] != '\n'
 	if err != nil {
-		return n, fmt.Errorf("write log file %q: %w", r.path(), err)
+		return n, errors.Join(rotErr, fmt.Errorf("write log file %q: %w", r.path(), err))
 	}
-	return n, nil
+	return n, rotErr
 }
 
-// rotate renames the current file after the rotation time, opens a new one
-// and applies retention.
-func (r *rotatingFile) rotate(now time.Time) error {
-	if err := r.f.Close(); err != nil {
-		return fmt.Errorf("close log file %q: %w", r.path(), err)
+// rotate renames the current file to its rotated name, stamped, opens a
+// new current file, closes the old one and applies retention. If the new
+// file cannot be opened, writes go on to the old one under its new name.
+func (r *rotatingFile) rotate(now, stamp time.Time) error {
+	if !r.rotating {
+		target := r.rotatedPath(stamp)
+		if err := r.rename(r.path(), target); err != nil {
+			return fmt.Errorf("rotate log file %q to %q: %w", r.path(), target, err)
+		}
+		r.rotating = true
 	}
-	stamp := now.UTC().Format(rotatedLayout)
-	target := filepath.Join(r.dir, r.base+"-"+stamp+".log")
-	for i := 1; fileExists(target); i++ { // several rotations in one millisecond
-		target = filepath.Join(r.dir, fmt.Sprintf("%s-%s.%d.log", r.base, stamp, i))
-	}
-	if err := os.Rename(r.path(), target); err != nil {
-		return fmt.Errorf("rotate log file %q: %w", r.path(), err)
-	}
-	if err := r.open(); err != nil {
+	old := r.f
+	if err := r.openCurrent(); err != nil {
 		return err
 	}
 	r.day = utcDay(now)
-	return r.cleanup(now)
+	var errs []error
+	if err := old.Sync(); err != nil {
+		errs = append(errs, fmt.Errorf("sync rotated log file %q: %w", old.Name(), err))
+	}
+	if err := old.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close rotated log file %q: %w", old.Name(), err))
+	}
+	errs = append(errs, r.cleanup(now))
+	return errors.Join(errs...)
 }
 
-// cleanup removes this log's rotated files whose rotation time is older
-// than the retention. Files of other logs (other base names) are never
-// touched, nor are files whose name does not parse.
-func (r *rotatingFile) cleanup(now time.Time) error {
-	files, err := rotatedFiles(r.dir, r.base)
-	if err != nil {
-		return err
+// rotatedPath names a rotated file; a second rotation in the same
+// millisecond gets .1, then .2, and so on.
+func (r *rotatingFile) rotatedPath(stamp time.Time) string {
+	s := stamp.UTC().Format(rotatedLayout)
+	target := filepath.Join(r.dir, r.base+"-"+s+".log")
+	for i := 1; exists(target); i++ {
+		target = filepath.Join(r.dir, fmt.Sprintf("%s-%s.%d.log", r.base, s, i))
 	}
-	var errs []error
-	for _, rf := range files {
-		if now.Sub(rf.rotatedAt) > r.retention {
-			if err := os.Remove(rf.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, fmt.Errorf("remove expired log file %q: %w", rf.path, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return target
 }
 
 // Sync flushes the current file to disk.
 func (r *rotatingFile) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.f == nil {
+		return fmt.Errorf("sync log file %q: %w", r.path(), os.ErrClosed)
+	}
 	if err := r.f.Sync(); err != nil {
 		return fmt.Errorf("sync log file %q: %w", r.path(), err)
 	}
 	return nil
 }
 
-// Close syncs and closes the current file.
+// Close syncs and closes the current file. Closing twice is a no-op.
 func (r *rotatingFile) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	serr := r.f.Sync()
-	if err := r.f.Close(); err != nil {
-		return fmt.Errorf("close log file %q: %w", r.path(), err)
+	if r.f == nil {
+		return nil
 	}
-	if serr != nil {
-		return fmt.Errorf("sync log file %q: %w", r.path(), serr)
+	f := r.f
+	r.f = nil
+	var errs []error
+	if err := f.Sync(); err != nil {
+		errs = append(errs, fmt.Errorf("sync log file %q: %w", f.Name(), err))
 	}
-	return nil
+	if err := f.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close log file %q: %w", f.Name(), err))
+	}
+	return errors.Join(errs...)
 }
 
-type rotatedFile struct {
-	path      string
-	rotatedAt time.Time
-}
-
-// rotatedFiles lists base's rotated files in dir, oldest first.
-func rotatedFiles(dir, base string) ([]rotatedFile, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("list log dir %q: %w", dir, err)
-	}
-	var out []rotatedFile
-	for _, e := range entries {
-		stamp, ok := strings.CutPrefix(e.Name(), base+"-")
-		if !ok || e.IsDir() {
-			continue
-		}
-		stamp, ok = strings.CutSuffix(stamp, ".log")
-		if !ok || len(stamp) < len(rotatedLayout) {
-			continue
-		}
-		t, err := time.Parse(rotatedLayout, stamp[:len(rotatedLayout)])
-		if err != nil {
-			continue
-		}
-		out = append(out, rotatedFile{path: filepath.Join(dir, e.Name()), rotatedAt: t})
-	}
-	// Time order; within one millisecond, x.log before x.1.log before x.2.log.
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if !a.rotatedAt.Equal(b.rotatedAt) {
-			return a.rotatedAt.Before(b.rotatedAt)
-		}
-		if len(a.path) != len(b.path) {
-			return len(a.path) < len(b.path)
-		}
-		return a.path < b.path
-	})
-	return out, nil
-}
-
+// utcDay returns the UTC midnight starting t's day.
 func utcDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
+func exists(p string) bool {
+	_, err := os.Lstat(p)
 	return err == nil
 }

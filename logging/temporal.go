@@ -17,9 +17,15 @@ var (
 )
 
 // NewTemporalLogger adapts z to the Temporal SDK's log.Logger, for
-// client.Options.Logger. Key-value pairs become zap fields; a dangling key
-// is kept under "_extra".
+// client.Options.Logger. The SDK's alternating key-value pairs become zap
+// fields (a key that is not a string is printed with fmt.Sprint; an error
+// value is logged by its message); a last key with no value is kept under
+// "_extra". The logger also implements log.WithLogger and
+// log.WithSkipCallers. A nil z logs nothing.
 func NewTemporalLogger(z *zap.Logger) log.Logger {
+	if z == nil {
+		z = zap.NewNop()
+	}
 	return temporalLogger{z.WithOptions(zap.AddCallerSkip(1))}
 }
 
