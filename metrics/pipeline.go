@@ -13,19 +13,19 @@ import (
 // words. Workflow, run and dataset ids are never labels.
 type Pipeline struct {
 	// Activity attempts, as the worker running them sees them.
-	StepDuration      *prometheus.HistogramVec // pipeline, step, status
-	StepAttempts      *prometheus.CounterVec   // pipeline, step
-	StepRetries       *prometheus.CounterVec   // pipeline, step
-	StepFailures      *prometheus.CounterVec   // pipeline, step, error_type
-	StepsInFlight     *prometheus.GaugeVec     // pipeline, step
-	StepCPU           *prometheus.CounterVec   // pipeline, step
-	StepHeapAlloc     *prometheus.CounterVec   // pipeline, step
-	StepRSS           *prometheus.GaugeVec     // pipeline, step
-	StepRecords       *prometheus.CounterVec   // pipeline, step
-	StepHeartbeats    *prometheus.CounterVec   // pipeline, step
-	StepLastDuration  *prometheus.GaugeVec     // pipeline, step
-	StepLastSuccess   *prometheus.GaugeVec     // pipeline, step
-	LocalActivities   *prometheus.CounterVec   // pipeline, step, status
+	StepDuration     *prometheus.HistogramVec // pipeline, step, status
+	StepAttempts     *prometheus.CounterVec   // pipeline, step
+	StepRetries      *prometheus.CounterVec   // pipeline, step
+	StepFailures     *prometheus.CounterVec   // pipeline, step, error_type
+	StepsInFlight    *prometheus.GaugeVec     // pipeline, step
+	StepCPU          *prometheus.CounterVec   // pipeline, step
+	StepHeapAlloc    *prometheus.CounterVec   // pipeline, step
+	StepRSS          *prometheus.GaugeVec     // pipeline, step
+	StepRecords      *prometheus.CounterVec   // pipeline, step
+	StepHeartbeats   *prometheus.CounterVec   // pipeline, step
+	StepLastDuration *prometheus.GaugeVec     // pipeline, step
+	StepLastSuccess  *prometheus.GaugeVec     // pipeline, step
+	LocalActivities  *prometheus.CounterVec   // pipeline, step, status
 	// Steps as workflow code sees them (any worker, any language).
 	StepScheduleToClose *prometheus.HistogramVec // pipeline, step, type, status
 	StepOutcomes        *prometheus.CounterVec   // pipeline, step, type, status

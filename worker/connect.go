@@ -10,19 +10,25 @@ import (
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/interceptors"
 )
 
 // DialTemporal connects to the Temporal frontend described by cfg. logger and
 // metrics may be nil.
 func DialTemporal(ctx context.Context, cfg TemporalConfig, logger sdklog.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	opts := client.Options{
-		HostPort:       cfg.Address,
-		Namespace:      cfg.Namespace,
-		Logger:         logger,
-		MetricsHandler: metrics,
+		HostPort:           cfg.Address,
+		Namespace:          cfg.Namespace,
+		Logger:             logger,
+		MetricsHandler:     metrics,
+		ContextPropagators: []workflow.ContextPropagator{interceptors.UserIDPropagator()},
 	}
 	if cfg.TLSEnabled() {
 		tlsCfg, err := temporalTLS(cfg)
@@ -79,6 +85,22 @@ func OpenNeo4j(cfg Neo4jConfig) (neo4j.DriverWithContext, error) {
 		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.URI, err)
 	}
 	return d, nil
+}
+
+// MissingSearchAttributes lists the search attributes pipewatch writes that
+// the namespace lacks as Keyword.
+func MissingSearchAttributes(ctx context.Context, c client.Client, namespace string) ([]string, error) {
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return nil, fmt.Errorf("temporal: list search attributes of %q: %w", namespace, err)
+	}
+	var missing []string
+	for _, name := range interceptors.SearchAttributeNames() {
+		if resp.GetCustomAttributes()[name] != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
+			missing = append(missing, name)
+		}
+	}
+	return missing, nil
 }
 
 // CheckTemporal asks the frontend to describe the namespace: it proves the

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
 	"github.com/pipewatch/pipewatch/activities"
+	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/metrics"
@@ -45,6 +47,11 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	}
 	defer closeLogged(log, "metrics", reg.Close)
 
+	pipeline, err := metrics.NewPipeline(reg.Prom)
+	if err != nil {
+		return err
+	}
+
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	tc, err := DialTemporal(dialCtx, cfg.Temporal, logging.NewTemporalLogger(logs.Main), reg.MetricsHandler())
 	cancel()
@@ -52,6 +59,24 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	defer tc.Close()
+
+	var rss metrics.RSSSampler
+	samplerCtx, stopSampler := context.WithCancel(context.Background())
+	samplerDone := make(chan struct{})
+	go func() { defer close(samplerDone); rss.Run(samplerCtx, 5*time.Second) }()
+	defer func() { stopSampler(); <-samplerDone }()
+
+	missing, err := MissingSearchAttributes(ctx, tc, cfg.Temporal.Namespace)
+	if err != nil || len(missing) > 0 {
+		log.Warn("search attributes not written: register them as Keyword (scripts/temporal.sh does) and restart",
+			zap.Strings("missing", missing), zap.Error(err))
+	}
+	pw := interceptors.New(interceptors.Options{
+		Observers:        []interceptors.Observer{interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline)},
+		SearchAttributes: err == nil && len(missing) == 0,
+		Summaries:        true,
+		RSS:              rss.Load,
+	})
 
 	driver, err := OpenNeo4j(cfg.Neo4j)
 	if err != nil {
@@ -77,7 +102,10 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout})
+	w := sdkworker.New(tc, cfg.Temporal.TaskQueue, sdkworker.Options{
+		WorkerStopTimeout: cfg.ShutdownTimeout,
+		Interceptors:      []interceptor.WorkerInterceptor{pw},
+	})
 	Register(w, Steps{Demo: &activities.Demo{Runs: store}})
 	if err := w.Start(); err != nil {
 		_ = srv.Close()
