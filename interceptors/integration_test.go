@@ -87,7 +87,11 @@ type counter struct {
 	n  int
 }
 
-func (c *counter) ObserveActivity(context.Context, *interceptors.Event) { c.mu.Lock(); c.n++; c.mu.Unlock() }
+func (c *counter) ObserveActivity(context.Context, *interceptors.Event) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
 func (c *counter) ObserveWorkflow(workflow.Context, *interceptors.Event) {
 	c.mu.Lock()
 	c.n++
@@ -139,7 +143,11 @@ type lockedWriter struct {
 	w  io.Writer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.w.Write(p) }
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
 
 func (s *stack) run(t *testing.T, id string) client.WorkflowRun {
 	t.Helper()

@@ -60,7 +60,7 @@ func (r *recorder) add(e *Event) {
 	r.last[e.Kind] = *e
 }
 
-func (r *recorder) ObserveActivity(_ context.Context, e *Event) { r.add(e) }
+func (r *recorder) ObserveActivity(_ context.Context, e *Event)  { r.add(e) }
 func (r *recorder) ObserveWorkflow(_ workflow.Context, e *Event) { r.add(e) }
 
 // fixture runs one workflow in the testsuite with the interceptor and every
