@@ -61,15 +61,15 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	a.root.attempts.record(e.RunID, e.Step, e.Attempt)
 	a.root.emitActivity(ctx, e)
 
-	before := a.root.usage.read()
+	before := a.root.opts.Usage()
 	res, err := a.Next.ExecuteActivity(context.WithValue(ctx, attemptKey{}, at), in)
-	after := a.root.usage.read()
+	after := a.root.opts.Usage()
 
 	at.mu.Lock()
 	defer at.mu.Unlock()
 	e.Time = time.Now()
 	e.Duration = e.Time.Sub(start)
-	e.Resources = Resources{CPU: after.cpu - before.cpu, HeapAlloc: after.heapAlloc - before.heapAlloc, RSS: a.root.opts.RSS()}
+	e.Resources = Resources{CPU: after.CPU - before.CPU, HeapAlloc: after.HeapAlloc - before.HeapAlloc, RSS: after.RSS}
 	e.Records, at.unreported = at.unreported, 0
 	e.Progress = nil
 	if err != nil {

@@ -168,9 +168,11 @@ type Event struct {
 	Resources Resources
 }
 
-// Resources is what an activity attempt used. CPU and heap figures are
-// process-wide deltas over the attempt, so they are approximate when
-// attempts run concurrently; RSS is the latest sampled resident set.
+// Resources is what an activity attempt used, approximately: CPU and heap
+// figures are process-wide deltas between background samples (see
+// metrics.ProcessSampler) taken around the attempt, so they include other
+// concurrent attempts and have the sampler's resolution; RSS is the latest
+// sampled resident set.
 type Resources struct {
 	CPU       time.Duration
 	HeapAlloc uint64

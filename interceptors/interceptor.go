@@ -6,6 +6,8 @@ import (
 
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // Options configures New. The zero value observes nothing and writes no
@@ -26,9 +28,10 @@ type Options struct {
 	// ProgressEvery is the least time between two ActivityProgress events
 	// of one attempt; heartbeats in between are merged. Zero means 10s.
 	ProgressEvery time.Duration
-	// RSS returns the latest sampled resident set size in bytes, reported
-	// with each attempt's resources. Nil reports 0.
-	RSS func() uint64
+	// Usage returns the process's latest sampled resource counters; an
+	// attempt's resources are the difference between the samples at its
+	// start and end (see metrics.ProcessSampler). Nil reports zeros.
+	Usage func() metrics.Usage
 }
 
 // Interceptor is pipewatch's WorkerInterceptor. Register one per worker.
@@ -37,7 +40,6 @@ type Interceptor struct {
 	opts      Options
 	observers []Observer
 	attempts  *attemptRegistry
-	usage     *usageReader
 }
 
 var _ interceptor.WorkerInterceptor = (*Interceptor)(nil)
@@ -47,10 +49,10 @@ func New(opts Options) *Interceptor {
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 10 * time.Second
 	}
-	if opts.RSS == nil {
-		opts.RSS = func() uint64 { return 0 }
+	if opts.Usage == nil {
+		opts.Usage = func() metrics.Usage { return metrics.Usage{} }
 	}
-	return &Interceptor{opts: opts, observers: opts.Observers, attempts: newAttemptRegistry(10000), usage: newUsageReader()}
+	return &Interceptor{opts: opts, observers: opts.Observers, attempts: newAttemptRegistry(10000)}
 }
 
 // InterceptActivity wraps each activity execution.

@@ -85,7 +85,7 @@ func newFixture(t *testing.T) *fixture {
 	ic := New(Options{
 		Observers:     []Observer{f.rec, NewLogObserver(zap.New(core)), NewMetricsObserver(m)},
 		ProgressEvery: time.Nanosecond,
-		RSS:           func() uint64 { return 42 << 20 },
+		Usage:         func() metrics.Usage { return metrics.Usage{RSS: 42 << 20} },
 	})
 	f.env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{ic}})
 	f.env.RegisterWorkflowWithOptions(pipelineWorkflow, workflow.RegisterOptions{Name: "train-pipeline"})
@@ -245,8 +245,8 @@ func TestLogFields(t *testing.T) {
 	}
 	got := failed[1].ContextMap()
 	want := map[string]any{
-		"operation": "activity_failed", "workflow_id": "default-test-workflow-id", "run_id": "default-test-run-id",
-		"task_queue": "default-test-taskqueue", "pipeline": "train-pipeline", "step": "bad", "step_type": "activity",
+		"workflow_id": "default-test-workflow-id", "run_id": "default-test-run-id",
+		"task_queue": "default-test-taskqueue", "pipeline": "train-pipeline", "step": "bad",
 		"activity_type": "bad", "attempt": int32(2), "error": "disk full", "error_type": "IOError",
 		"rss_bytes": uint64(42 << 20),
 	}

@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"context"
+	"sync"
 
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -13,12 +14,18 @@ import (
 // LogObserver writes one structured line per event.
 type LogObserver struct {
 	BaseObserver
-	log *zap.Logger
+	log    *zap.Logger
+	fields sync.Pool // *[maxFields]zap.Field, so a line allocates no field slice
 }
+
+const maxFields = 20
 
 // NewLogObserver returns an observer logging to l.
 func NewLogObserver(l *zap.Logger) *LogObserver {
-	return &LogObserver{log: l.WithOptions(zap.WithCaller(false))}
+	return &LogObserver{
+		log:    l.WithOptions(zap.WithCaller(false)),
+		fields: sync.Pool{New: func() any { return new([maxFields]zap.Field) }},
+	}
 }
 
 // ObserveActivity logs activity attempts, their retries and progress.
@@ -40,16 +47,19 @@ func (o *LogObserver) write(e *Event) {
 	if ce == nil {
 		return
 	}
-	var buf [20]zap.Field
+	buf := o.fields.Get().(*[maxFields]zap.Field)
+	defer func() { clear(buf[:]); o.fields.Put(buf) }()
 	f := append(buf[:0],
-		zap.String(logging.FieldOperation, e.Kind.String()),
 		zap.String(logging.FieldWorkflowID, e.WorkflowID),
 		zap.String(logging.FieldRunID, e.RunID),
 		zap.String(logging.FieldTaskQueue, e.TaskQueue),
 		zap.String(logging.FieldPipeline, e.Pipeline),
 	)
 	if e.Step != "" {
-		f = append(f, zap.String(logging.FieldStep, e.Step), zap.String("step_type", e.StepType.String()))
+		f = append(f, zap.String(logging.FieldStep, e.Step))
+		if e.StepType != StepActivity {
+			f = append(f, zap.String("step_type", e.StepType.String()))
+		}
 	}
 	if e.ActivityID != "" {
 		f = append(f, zap.String(logging.FieldActivityID, e.ActivityID), zap.String(logging.FieldActivityType, e.Step))

@@ -16,6 +16,8 @@ type MetricsObserver struct {
 	m                *metrics.Pipeline
 	pipelines, steps *metrics.Guard
 
+	events [StepCanceled + 1]prometheus.Counter // by Kind
+
 	mu     sync.RWMutex
 	byStep map[stepKey]*stepSeries
 }
@@ -35,11 +37,21 @@ type stepSeries struct {
 
 // NewMetricsObserver returns an observer feeding m.
 func NewMetricsObserver(m *metrics.Pipeline) *MetricsObserver {
-	return &MetricsObserver{
+	o := &MetricsObserver{
 		m:         m,
 		pipelines: m.NewGuard("pipeline", MaxLabelValues),
 		steps:     m.NewGuard("step", MaxLabelValues),
 		byStep:    make(map[stepKey]*stepSeries),
+	}
+	for k := WorkflowStarted; k <= StepCanceled; k++ {
+		o.events[k] = m.Events.WithLabelValues(k.String())
+	}
+	return o
+}
+
+func (o *MetricsObserver) countEvent(k Kind) {
+	if int(k) < len(o.events) && o.events[k] != nil {
+		o.events[k].Inc()
 	}
 }
 
@@ -72,7 +84,7 @@ func (o *MetricsObserver) series(pipeline, step string) *stepSeries {
 
 // ObserveActivity counts attempts, times them and records their resources.
 func (o *MetricsObserver) ObserveActivity(_ context.Context, e *Event) {
-	o.m.Events.WithLabelValues(e.Kind.String()).Inc()
+	o.countEvent(e.Kind)
 	s := o.series(e.Pipeline, e.Step)
 	switch e.Kind {
 	case ActivityStarted, ActivityRetried:
@@ -107,7 +119,7 @@ func (o *MetricsObserver) ObserveActivity(_ context.Context, e *Event) {
 
 // ObserveWorkflow counts runs and steps as workflow code sees them.
 func (o *MetricsObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
-	o.m.Events.WithLabelValues(e.Kind.String()).Inc()
+	o.countEvent(e.Kind)
 	p := o.pipelines.Value(e.Pipeline)
 	switch e.Kind {
 	case WorkflowStarted:

@@ -60,10 +60,10 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	}
 	defer tc.Close()
 
-	var rss metrics.RSSSampler
+	var usage metrics.ProcessSampler
 	samplerCtx, stopSampler := context.WithCancel(context.Background())
 	samplerDone := make(chan struct{})
-	go func() { defer close(samplerDone); rss.Run(samplerCtx, 5*time.Second) }()
+	go func() { defer close(samplerDone); usage.Run(samplerCtx, 100*time.Millisecond) }()
 	defer func() { stopSampler(); <-samplerDone }()
 
 	missing, err := MissingSearchAttributes(ctx, tc, cfg.Temporal.Namespace)
@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		Observers:        []interceptors.Observer{interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline)},
 		SearchAttributes: err == nil && len(missing) == 0,
 		Summaries:        true,
-		RSS:              rss.Load,
+		Usage:            usage.Load,
 	})
 
 	driver, err := OpenNeo4j(cfg.Neo4j)
