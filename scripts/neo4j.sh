@@ -2,15 +2,17 @@
 # Provision and run Neo4j 5.26 LTS community — the real server with its Bolt
 # connector — from Maven Central artifacts on Java 17.
 #
-#   scripts/neo4j.sh provision   resolve the jars into ~/.m2 (once) and write the classpath
-#   scripts/neo4j.sh start       start the server (auth on), wait for Bolt
+#   scripts/neo4j.sh provision   resolve the jars into ~/.m2 (once), write the config,
+#                                set the initial password of a new database
+#   scripts/neo4j.sh start       start the server (auth on), wait for Bolt, check the password
 #   scripts/neo4j.sh stop        stop it
 #   scripts/neo4j.sh status      report it (exit 0 running, 3 stopped)
 #
 # Environment (defaults in brackets):
-#   PIPEWATCH_NEO4J_PASSWORD [pipewatch-dev]  set as the initial password of user neo4j
+#   PIPEWATCH_NEO4J_PASSWORD [pipewatch-dev]  initial password of user neo4j (>= 8 chars)
 #   PIPEWATCH_NEO4J_BOLT_PORT [7687]  PIPEWATCH_NEO4J_HTTP_PORT [7474]
-#   PIPEWATCH_NEO4J_HEAP [512m]  PIPEWATCH_NEO4J_PAGECACHE [256m]
+#   PIPEWATCH_NEO4J_HEAP [512m]  PIPEWATCH_NEO4J_HEAP_INITIAL [128m]  PIPEWATCH_NEO4J_PAGECACHE [256m]
+#   PIPEWATCH_NEO4J_START_TIMEOUT [120]  seconds to wait for Bolt
 #   PIPEWATCH_DATA_DIR [<repo>/.data]  the database (neo4j/), kept between starts
 #   PIPEWATCH_RUN_DIR [<repo>/.run]    config, pid and logs (neo4j/)
 set -euo pipefail
@@ -23,15 +25,38 @@ PASSWORD=${PIPEWATCH_NEO4J_PASSWORD:-pipewatch-dev}
 BOLT_PORT=${PIPEWATCH_NEO4J_BOLT_PORT:-7687}
 HTTP_PORT=${PIPEWATCH_NEO4J_HTTP_PORT:-7474}
 HEAP=${PIPEWATCH_NEO4J_HEAP:-512m}
+# A small initial heap keeps the server near 400 MB resident instead of 650 MB.
+HEAP_INITIAL=${PIPEWATCH_NEO4J_HEAP_INITIAL:-128m}
 PAGECACHE=${PIPEWATCH_NEO4J_PAGECACHE:-256m}
+START_TIMEOUT=${PIPEWATCH_NEO4J_START_TIMEOUT:-120}
 DATA=${PIPEWATCH_DATA_DIR:-$ROOT/.data}/neo4j
 RUN=${PIPEWATCH_RUN_DIR:-$ROOT/.run}/neo4j
 CACHE=$ROOT/.cache/neo4j
 CLASSPATH_FILE=$CACHE/classpath.txt
 PIDFILE=$RUN/neo4j.pid
 OUT=$RUN/neo4j.out
+LOG_MARK=0 # lines in logs/neo4j.log before this start
+
+# The JVM flags of the Neo4j distribution's neo4j.conf (server.jvm.additional),
+# without -XX:+AlwaysPreTouch so the heap is only resident once used. The
+# --add-opens let the kernel reach file descriptors and direct buffers; without
+# them debug.log fills with "Unable to advise ... Incorrect file descriptor".
+JVM_FLAGS=(
+  -XX:+UseG1GC -XX:-OmitStackTraceInFastThrow -XX:+UnlockExperimentalVMOptions
+  -XX:+TrustFinalNonStaticFields -XX:+DisableExplicitGC -XX:+ExitOnOutOfMemoryError
+  -Djdk.nio.maxCachedBufferSize=1024 -Dio.netty.tryReflectionSetAccessible=true
+  --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --enable-native-access=ALL-UNNAMED
+  -Dlog4j2.disable.jmx=true -Dfile.encoding=UTF-8
+)
 
 provision() {
+  resolve_classpath
+  write_conf
+  set_initial_password
+}
+
+resolve_classpath() {
   if [[ -s $CLASSPATH_FILE ]] && classpath_complete; then return 0; fi
   log "neo4j: resolving Neo4j 5.26 from Maven Central into ~/.m2 (first time only)"
   mkdir -p "$CACHE"
@@ -41,14 +66,10 @@ provision() {
   classpath_complete || { log "neo4j: classpath incomplete after mvn"; exit 1; }
 }
 
+# classpath_complete: every jar named in the classpath file exists.
 classpath_complete() {
   local jar
   while IFS= read -r -d: jar; do [[ -f $jar ]] || return 1; done < <(tr -d '\n' <"$CLASSPATH_FILE"; echo :)
-}
-
-java_cmd() {
-  java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
-    -Dfile.encoding=UTF-8 -cp "$(cat "$CLASSPATH_FILE")" "$@"
 }
 
 write_conf() {
@@ -68,52 +89,146 @@ server.http.enabled=true
 server.http.listen_address=127.0.0.1:$HTTP_PORT
 server.https.enabled=false
 dbms.security.auth_enabled=true
-server.memory.heap.initial_size=$HEAP
+server.memory.heap.initial_size=$HEAP_INITIAL
 server.memory.heap.max_size=$HEAP
 server.memory.pagecache.size=$PAGECACHE
 db.tx_log.rotation.retention_policy=2 days
 dbms.usage_report.enabled=false
+# Netty waits this quiet period twice when Bolt shuts down (default 5 s each).
+internal.dbms.bolt.netty_server_shutdown_quiet_period=0
 CONF
 }
 
-# The auth store is created by set-initial-password; it only takes effect
-# before the first start, so a later password change needs `make clean`.
+# The auth store is created by set-initial-password and read at the first
+# start only; after that the password lives in the system database.
 set_initial_password() {
   if [[ -f $DATA/dbms/auth.ini || -d $DATA/databases/system ]]; then return 0; fi
-  NEO4J_HOME=$RUN NEO4J_CONF=$RUN/conf java_cmd org.neo4j.cli.AdminTool \
+  if ((${#PASSWORD} < 8)); then
+    log "neo4j: PIPEWATCH_NEO4J_PASSWORD must have at least 8 characters (Neo4j 5 rule)"
+    exit 1
+  fi
+  NEO4J_HOME=$RUN NEO4J_CONF=$RUN/conf java -Xmx256m "${JVM_FLAGS[@]}" \
+    -cp "$(cat "$CLASSPATH_FILE")" org.neo4j.cli.AdminTool \
     dbms set-initial-password "$PASSWORD" >"$RUN/set-password.out" 2>&1 ||
     fail_with_log neo4j "$RUN/set-password.out" "could not set the initial password"
 }
 
+# neo4j_alive: the pid file names a running Neo4j (not a recycled pid).
+neo4j_alive() {
+  pid_alive "$PIDFILE" && grep -qa CommunityEntryPoint "/proc/$(cat "$PIDFILE")/cmdline" 2>/dev/null
+}
+
+# Class data sharing: the first start records the loaded classes in an archive
+# that a clean stop publishes to the cache; later starts map it and reach Bolt
+# in about half the time. The name follows the classpath and the JVM, since an
+# archive only fits the ones that wrote it.
+cds_archive() {
+  local key
+  key=$({ cat "$CLASSPATH_FILE"; readlink -f "$(command -v java)"; } | sha1sum | cut -c1-12)
+  echo "$CACHE/neo4j-$key.jsa"
+}
+
+cds_flag() {
+  local jsa
+  jsa=$(cds_archive)
+  if [[ -s $jsa ]]; then echo "-XX:SharedArchiveFile=$jsa"; else echo "-XX:ArchiveClassesAtExit=$RUN/classes.jsa"; fi
+}
+
+publish_cds() {
+  [[ -s $RUN/classes.jsa && -s $CLASSPATH_FILE ]] || return 0
+  local jsa
+  jsa=$(cds_archive)
+  cp "$RUN/classes.jsa" "$jsa.$$" && mv "$jsa.$$" "$jsa"
+  rm -f "$RUN/classes.jsa"
+}
+
+launch() {
+  local args=(-Xms"$HEAP_INITIAL" -Xmx"$HEAP" "${JVM_FLAGS[@]}" "$(cds_flag)"
+    -cp "$(cat "$CLASSPATH_FILE")" org.neo4j.server.CommunityEntryPoint
+    --home-dir="$RUN" --config-dir="$RUN/conf")
+  rm -f "$RUN/classes.jsa"
+  LOG_MARK=$(wc -l 2>/dev/null <"$RUN/logs/neo4j.log" || echo 0)
+  NEO4J_HOME=$RUN NEO4J_CONF=$RUN/conf nohup java "${args[@]}" >"$OUT" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+}
+
+# start_failed REASON: show the server's output and what this start logged,
+# stop it, exit 1.
+start_failed() {
+  local logged
+  log "neo4j: failed to start: $1"
+  if [[ -s $OUT ]]; then log "--- last lines of $OUT:"; tail -n 30 "$OUT" >&2; fi
+  logged=$(tail -n +"$((LOG_MARK + 1))" "$RUN/logs/neo4j.log" 2>/dev/null | tail -n 30)
+  if [[ -n $logged ]]; then log "--- last lines of $RUN/logs/neo4j.log:"; log "$logged"; fi
+  stop >/dev/null 2>&1
+  exit 1
+}
+
+# wait_port PORT DEADLINE: wait until PORT accepts connections.
+wait_port() {
+  until port_in_use "$1"; do
+    pid_alive "$PIDFILE" || start_failed "the server exited during start"
+    ((SECONDS <= $2)) || start_failed "127.0.0.1:$1 did not open within ${START_TIMEOUT}s"
+    sleep 0.25
+  done
+}
+
+# http_auth_status: HTTP status of an empty authenticated transaction
+# (200 ok, 401 wrong password). The password goes to curl on stdin, not argv.
+http_auth_status() {
+  local pw=${PASSWORD//\\/\\\\}
+  pw=${pw//\"/\\\"}
+  printf 'user = "neo4j:%s"\n' "$pw" |
+    curl -sS -K - -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+      -d '{"statements":[]}' "http://127.0.0.1:$HTTP_PORT/db/neo4j/tx/commit" 2>/dev/null || true
+}
+
+check_password() {
+  local code
+  code=$(http_auth_status)
+  case $code in
+  200) ;;
+  401)
+    stop >/dev/null 2>&1
+    log "neo4j: the database in $DATA was created with a different password than" \
+      "PIPEWATCH_NEO4J_PASSWORD (user neo4j rejected it); set PIPEWATCH_NEO4J_PASSWORD" \
+      "to the original password, or remove $DATA to start from an empty database"
+    exit 1
+    ;;
+  *) log "neo4j: warning: could not verify the password over HTTP (status ${code:-none})" ;;
+  esac
+}
+
 start() {
-  provision
-  if pid_alive "$PIDFILE"; then
+  if neo4j_alive; then
     log "neo4j: already running (pid $(cat "$PIDFILE"), bolt 127.0.0.1:$BOLT_PORT)"
     return 0
   fi
   require_port_free neo4j "$BOLT_PORT"
   require_port_free neo4j "$HTTP_PORT"
-  write_conf
-  set_initial_password
-  local t0=$SECONDS
-  NEO4J_HOME=$RUN NEO4J_CONF=$RUN/conf nohup java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC \
-    -XX:+ExitOnOutOfMemoryError -Dfile.encoding=UTF-8 -cp "$(cat "$CLASSPATH_FILE")" \
-    org.neo4j.server.CommunityEntryPoint --home-dir="$RUN" --config-dir="$RUN/conf" \
-    >"$OUT" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  local deadline=$((SECONDS + ${PIPEWATCH_NEO4J_START_TIMEOUT:-120}))
-  until port_in_use "$BOLT_PORT"; do
-    pid_alive "$PIDFILE" || fail_with_log neo4j "$OUT" "the server exited during start"
-    ((SECONDS <= deadline)) || fail_with_log neo4j "$OUT" "Bolt did not open on 127.0.0.1:$BOLT_PORT"
-    sleep 0.5
-  done
-  log "neo4j: ready in $((SECONDS - t0))s (bolt 127.0.0.1:$BOLT_PORT, user neo4j)"
+  provision
+  local t0=${EPOCHREALTIME//[!0-9]/} deadline=$((SECONDS + START_TIMEOUT)) ms
+  launch
+  wait_port "$BOLT_PORT" "$deadline"
+  ms=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
+  wait_port "$HTTP_PORT" "$deadline"
+  check_password
+  log "neo4j: ready in $((ms / 1000)).$((ms % 1000 / 100))s" \
+    "(pid $(cat "$PIDFILE"), bolt 127.0.0.1:$BOLT_PORT, http 127.0.0.1:$HTTP_PORT, user neo4j)"
 }
 
-stop() { stop_pid neo4j "$PIDFILE" 60; }
+stop() {
+  if ! neo4j_alive; then
+    rm -f "$PIDFILE"
+    log "neo4j: stopped"
+    return 0
+  fi
+  stop_pid neo4j "$PIDFILE" 60
+  publish_cds
+}
 
 status() {
-  if pid_alive "$PIDFILE"; then
+  if neo4j_alive; then
     echo "neo4j: running (pid $(cat "$PIDFILE"), bolt 127.0.0.1:$BOLT_PORT)"
     return 0
   fi

@@ -56,7 +56,11 @@ start() {
   mkdir -p "$DATA" "$RUN"
   local args=(server start-dev --ip 127.0.0.1 --port "$PORT" --ui-port "$UI_PORT"
     --http-port "$HTTP_PORT" --metrics-port "$METRICS_PORT"
-    --db-filename "$DATA/temporal.db" --log-level warn)
+    --db-filename "$DATA/temporal.db" --log-level warn
+    # One partition per task queue: with the default four, a local worker's
+    # tasks wait to be forwarded between partitions (seconds per step).
+    --dynamic-config-value matching.numTaskqueueReadPartitions=1
+    --dynamic-config-value matching.numTaskqueueWritePartitions=1)
   for sa in "${SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$sa=Keyword"); done
   local t0=$SECONDS
   nohup "$BIN" "${args[@]}" >"$LOG" 2>&1 </dev/null &
