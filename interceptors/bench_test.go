@@ -28,7 +28,8 @@ func (*nopInbound) ExecuteActivity(context.Context, *interceptor.ExecuteActivity
 
 // BenchmarkInterceptorStep is pipewatch's hot path for one activity
 // attempt: the start and end events through the log observer (JSON encoded,
-// written to io.Discard) and the metrics observer, resources measured. It
+// written to io.Discard) and the metrics observer, resources read with
+// metrics.ProcessSampler as the worker does. It
 // runs inside a real activity context of the testsuite; no I/O.
 func BenchmarkInterceptorStep(b *testing.B) {
 	reg := prometheus.NewRegistry()
@@ -37,9 +38,11 @@ func BenchmarkInterceptorStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zap.InfoLevel)
+	var usage metrics.ProcessSampler
+	usage.SampleRSS()
 	ic := New(Options{
 		Observers: []Observer{NewLogObserver(zap.New(core)), NewMetricsObserver(m)},
-		Usage:     func() metrics.Usage { return metrics.Usage{RSS: 1 << 30} },
+		Usage:     usage.Load,
 	})
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()

@@ -169,10 +169,9 @@ type Event struct {
 }
 
 // Resources is what an activity attempt used, approximately: CPU and heap
-// figures are process-wide deltas between background samples (see
-// metrics.ProcessSampler) taken around the attempt, so they include other
-// concurrent attempts and have the sampler's resolution; RSS is the latest
-// sampled resident set.
+// figures are process-wide deltas over the attempt (see
+// metrics.ProcessSampler), so they include whatever else the worker did
+// meanwhile; RSS is the latest background sample of the resident set.
 type Resources struct {
 	CPU       time.Duration
 	HeapAlloc uint64

@@ -284,7 +284,7 @@ func TestPipelineObservedIntegration(t *testing.T) {
 		}
 	}
 	wantLogs := map[string]int{
-		"workflow started": 1, "step scheduled": 3, "step started": 3, "step retry started": 3,
+		"workflow started": 1, "step started": 3, "step retry started": 3,
 		"step progress": 3, "step attempt failed": 4, "step completed": 2,
 		"step result received": 2, "step failed after retries": 1, "workflow failed": 1,
 	}

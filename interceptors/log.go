@@ -40,8 +40,11 @@ func (o *LogObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
 
 func (o *LogObserver) write(e *Event) {
 	level := zapcore.InfoLevel
-	if e.Kind == ActivityFailed || e.Kind == StepFailed || e.Kind == WorkflowFailed {
+	switch e.Kind {
+	case ActivityFailed, StepFailed, WorkflowFailed:
 		level = zapcore.WarnLevel
+	case StepScheduled: // its end line says all it does, and more
+		level = zapcore.DebugLevel
 	}
 	ce := o.log.Check(level, message(e.Kind))
 	if ce == nil {

@@ -49,7 +49,10 @@ func (w *workflowInbound) uiStep(ctx workflow.Context, step string, typ StepType
 	n := len(w.run.progress.Steps)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Step %d: **%s** (%s), scheduled %s",
 		n, step, typ, workflow.Now(ctx).UTC().Format("15:04:05")))
-	w.upsert(ctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStep).ValueSet(step))
+	if step != w.run.shownStep { // write only changes: a loop over one step type upserts once
+		w.run.shownStep = step
+		w.upsert(ctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStep).ValueSet(step))
+	}
 }
 
 // uiEnded records how the run ended; a run that continues as new leaves

@@ -22,10 +22,11 @@ type workflowInbound struct {
 // runState is what the interceptor knows of the run, rebuilt identically on
 // replay so the progress query answers the same on any worker.
 type runState struct {
-	info     *workflow.Info
-	userID   string
-	progress Progress
-	ui       bool // search attributes are written in this run
+	info      *workflow.Info
+	userID    string
+	progress  Progress
+	ui        bool   // search attributes are written in this run
+	shownStep string // the PipelineStep value last written
 }
 
 func (w *workflowInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
@@ -49,6 +50,7 @@ func (w *workflowInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.
 	}
 	w.uiStarted(ctx)
 	w.emit(ctx, w.event(ctx, WorkflowStarted))
+	w.watch(ctx)
 
 	res, err := w.Next.ExecuteWorkflow(ctx, in)
 	w.settle(ctx)
@@ -127,15 +129,13 @@ type trackedStep struct {
 	typ   StepType
 	start time.Time
 	f     workflow.Future
-	done  bool
 }
 
-// track follows a scheduled step to its end as workflow code sees it. A
-// coroutine waits on the step's future (futures can be read many times, so
-// the caller's own Get is untouched) and reports when it settles; settle
-// reports ready steps first whenever the interceptor runs, so a step's end
-// is always reported before the next step is scheduled and before the run
-// ends.
+// track follows a scheduled step to its end as workflow code sees it: one
+// coroutine per run (started by watch) reports steps as their futures
+// settle, and settle also runs whenever the interceptor runs, so a step's
+// end is reported before the next step is scheduled and before the run
+// ends. Futures can be read many times: the caller's own Get is untouched.
 func (w *workflowInbound) track(ctx workflow.Context, typ StepType, name string, f workflow.Future) {
 	w.settle(ctx)
 	r := &w.run
@@ -147,11 +147,29 @@ func (w *workflowInbound) track(ctx workflow.Context, typ StepType, name string,
 	e := w.event(ctx, StepScheduled)
 	e.Step, e.StepType, e.Attempt = name, typ, 0
 	w.emit(ctx, e)
+}
 
-	workflow.GoNamed(ctx, "pipewatch.track."+name, func(ctx workflow.Context) {
-		_ = f.Get(ctx, nil)
-		w.finish(ctx, ts)
+// watch starts the run's one tracking coroutine. It issues no commands, so
+// it changes no history; it sleeps until a pending step's future is ready.
+func (w *workflowInbound) watch(ctx workflow.Context) {
+	ctx, _ = workflow.NewDisconnectedContext(ctx) // outlive cancellation to report it
+	workflow.GoNamed(ctx, "pipewatch.steps", func(ctx workflow.Context) {
+		for {
+			if err := workflow.Await(ctx, w.anyReady); err != nil {
+				return
+			}
+			w.settle(ctx)
+		}
 	})
+}
+
+func (w *workflowInbound) anyReady() bool {
+	for _, ts := range w.pending {
+		if ts.f.IsReady() {
+			return true
+		}
+	}
+	return false
 }
 
 // settle reports every pending step whose result is ready.
@@ -160,7 +178,7 @@ func (w *workflowInbound) settle(ctx workflow.Context) {
 	for _, ts := range w.pending {
 		if ts.f.IsReady() {
 			w.finish(ctx, ts)
-		} else if !ts.done {
+		} else {
 			kept = append(kept, ts)
 		}
 	}
@@ -168,12 +186,8 @@ func (w *workflowInbound) settle(ctx workflow.Context) {
 	w.pending = kept
 }
 
-// finish reports a settled step once.
+// finish reports a settled step.
 func (w *workflowInbound) finish(ctx workflow.Context, ts *trackedStep) {
-	if ts.done {
-		return
-	}
-	ts.done = true
 	err := ts.f.Get(ctx, nil) // ready: returns at once
 	e := w.event(ctx, StepCompleted)
 	e.Step, e.StepType, e.Attempt = ts.name, ts.typ, 0

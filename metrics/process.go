@@ -7,6 +7,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -22,25 +23,43 @@ type Usage struct {
 	RSS uint64
 }
 
-// ProcessSampler samples the process's CPU time, heap allocation and
-// resident set in the background, so reading them on a hot path costs three
-// atomic loads. Values are as fresh as the sampling interval.
+// ProcessSampler reads the process's resource counters for per-step
+// accounting. CPU time (one getrusage call) and heap allocation (one
+// runtime/metrics read) are read when asked, together well under a
+// microsecond; the resident set, costly to read from /proc, is sampled in
+// the background by Run.
 type ProcessSampler struct {
-	cpu, heap, rss atomic.Uint64
+	rss     atomic.Uint64
+	samples sync.Pool // *[1]metrics.Sample, so Load allocates nothing
 }
 
-// Load returns the latest sample (zeros before the first).
+// Load returns the counters now, with the latest RSS sample (0 before the
+// first).
 func (s *ProcessSampler) Load() Usage {
-	return Usage{CPU: time.Duration(s.cpu.Load()), HeapAlloc: s.heap.Load(), RSS: s.rss.Load()}
+	u := Usage{RSS: s.rss.Load()}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	buf, _ := s.samples.Get().(*[1]metrics.Sample)
+	if buf == nil {
+		buf = &[1]metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	}
+	metrics.Read(buf[:])
+	if buf[0].Value.Kind() == metrics.KindUint64 {
+		u.HeapAlloc = buf[0].Value.Uint64()
+	}
+	s.samples.Put(buf)
+	return u
 }
 
-// Run samples now and then every interval until ctx is done.
+// Run samples the resident set now and then every interval until ctx is
+// done.
 func (s *ProcessSampler) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	for {
-		s.sample(sample)
+		s.SampleRSS()
 		select {
 		case <-ctx.Done():
 			return
@@ -49,20 +68,8 @@ func (s *ProcessSampler) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Sample takes one sample now.
-func (s *ProcessSampler) Sample() {
-	s.sample([]metrics.Sample{{Name: "/gc/heap/allocs:bytes"}})
-}
-
-func (s *ProcessSampler) sample(buf []metrics.Sample) {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		s.cpu.Store(uint64(ru.Utime.Nano() + ru.Stime.Nano()))
-	}
-	metrics.Read(buf)
-	if buf[0].Value.Kind() == metrics.KindUint64 {
-		s.heap.Store(buf[0].Value.Uint64())
-	}
+// SampleRSS samples the resident set once.
+func (s *ProcessSampler) SampleRSS() {
 	if n, err := ReadRSS(); err == nil {
 		s.rss.Store(n)
 	}
