@@ -189,8 +189,6 @@ func TestBenchInterceptorCPU(t *testing.T) {
 	pwMed, pwSpread := medianSpread(ratio("pipewatch"))
 	otMed, otSpread := medianSpread(ratio("otel"))
 
-	fmt.Printf("BENCH interceptor_step_ns %.0f ns\n", hotNs)
-	fmt.Printf("BENCH interceptor_step_allocs %d allocs\n", hot.AllocsPerOp())
 	fmt.Printf("BENCH bare_sdk_cpu_per_step_us %.1f us\n", bareMed/1e3)
 	fmt.Printf("BENCH interceptor_cpu_ratio %.3f x\n", pwMed)
 	fmt.Printf("BENCH interceptor_cpu_ratio_spread %.3f x\n", pwSpread)

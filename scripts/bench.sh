@@ -1,24 +1,51 @@
 #!/usr/bin/env bash
-# `make bench`: run the Go benchmarks and print one line per result,
+# `make bench`: every benchmark, each result one line
 #   BENCH <name> <value> <unit>
-# (benchmarks that compare against a baseline print their own _ratio lines).
-# Benchmarks needing the real stack run with PIPEWATCH_INTEGRATION=1 after
-# `make up`.
+# Go benchmarks run 5 times, interleaved package by package, and report the
+# median; harnesses that compare against a baseline measured in the same run
+# (TestBench*, on a dev server of their own) print their own BENCH lines,
+# _ratio lines included. Needs bin/temporal: `make up` builds it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
+[[ -x bin/temporal ]] || scripts/temporal.sh provision
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -tags integration -run '^$' -bench . -benchmem -count 1 ./... | tee "$out" >&2
-# BenchmarkFoo/bar-2  1000  1234 ns/op  56 B/op  3 allocs/op  -> BENCH foo/bar_ns 1234 ns ...
-awk '/^Benchmark/ {
-  name=$1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name)
-  for (i = 3; i < NF; i += 2) {
-    unit=$(i+1); v=$i
-    if (unit == "ns/op") print "BENCH " name "_ns " v " ns"
-    else if (unit == "allocs/op") print "BENCH " name "_allocs " v " allocs"
-    else if (unit == "B/op") print "BENCH " name "_bytes " v " B"
-    else if (unit !~ /\//) print "BENCH " name " " v " " unit
+
+export PIPEWATCH_BENCH=1
+go test -tags integration -run '^$' -bench . -benchmem -count 5 ./... | tee "$out" >&2
+go test -tags integration -run '^TestBench' -count 1 -timeout 60m -v ./... | tee -a "$out" >&2
+
+# BenchmarkInterceptorStep-2  N  3824 ns/op  400 B/op  2 allocs/op
+#   -> BENCH interceptor_step_ns 3824 ns, BENCH interceptor_step_allocs 2 allocs (medians)
+awk '
+function snake(s,   out, i, c) {
+  out = ""
+  for (i = 1; i <= length(s); i++) {
+    c = substr(s, i, 1)
+    if (c ~ /[A-Z]/ && i > 1 && substr(s, i - 1, 1) ~ /[a-z0-9]/) out = out "_"
+    out = out tolower(c)
   }
-} /^BENCH / { print }' "$out" | sort -u
-grep -qE '^(Benchmark|BENCH )' "$out" || echo "no benchmarks yet"
+  return out
+}
+function median(key,   n, i, j, t, a) {
+  n = split(vals[key], a, " ")
+  for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+  return a[int((n + 1) / 2)]
+}
+/^Benchmark/ {
+  name = $1; sub(/^Benchmark/, "", name); sub(/-[0-9]+$/, "", name); name = snake(name)
+  for (i = 3; i < NF; i += 2) {
+    if ($(i+1) == "ns/op") k = name "_ns ns"
+    else if ($(i+1) == "allocs/op") k = name "_allocs allocs"
+    else if ($(i+1) == "B/op") k = name "_bytes B"
+    else continue
+    if (!(k in vals)) order[++n] = k
+    vals[k] = vals[k] " " $i
+  }
+}
+/^BENCH / { lines[++m] = $0 }
+END {
+  for (i = 1; i <= n; i++) { split(order[i], p, " "); print "BENCH " p[1] " " median(order[i]) " " p[2] }
+  for (i = 1; i <= m; i++) print lines[i]
+}' "$out"
