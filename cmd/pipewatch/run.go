@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +14,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/pipewatch/pipewatch/worker"
+	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
@@ -53,6 +57,9 @@ func newRunDemoCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, "\nDemo workflow %s completed: %q\n\n", id, res.Greeting)
+			if err := printProgress(ctx, out, c, id, run.GetRunID()); err != nil {
+				return err
+			}
 			fmt.Fprintf(out, "  Temporal UI   %s/namespaces/%s/workflows/%s/%s/history\n",
 				cfg.Temporal.UIURL, url.PathEscape(cfg.Temporal.Namespace), url.PathEscape(id), url.PathEscape(run.GetRunID()))
 			fmt.Fprintf(out, "  Metrics       http://%s/metrics\n", cfg.HTTP.Addr)
@@ -66,6 +73,28 @@ func newRunDemoCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up on the workflow after this long")
 	worker.BindFlags(cmd.Flags())
 	return cmd
+}
+
+// printProgress prints the run's steps from the pipewatch.progress query.
+func printProgress(ctx context.Context, out io.Writer, c client.Client, id, runID string) error {
+	v, err := c.QueryWorkflow(ctx, id, runID, interceptors.ProgressQuery)
+	if err != nil {
+		return fmt.Errorf("query %s of %s: %w", interceptors.ProgressQuery, id, err)
+	}
+	var p interceptors.Progress
+	if err := v.Get(&p); err != nil {
+		return fmt.Errorf("decode %s: %w", interceptors.ProgressQuery, err)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  STEP\tSTATUS\tATTEMPTS\tDURATION\tERROR\n")
+	for _, s := range p.Steps {
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", s.Step, s.Status, s.Attempts, s.Duration.Round(time.Millisecond), s.Error)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("print progress: %w", err)
+	}
+	fmt.Fprintln(out)
+	return nil
 }
 
 // quietLogger drops the Temporal SDK's client logs in short-lived commands.
