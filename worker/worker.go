@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	var usage metrics.ProcessSampler
 	samplerCtx, stopSampler := context.WithCancel(context.Background())
 	samplerDone := make(chan struct{})
-	go func() { defer close(samplerDone); usage.Run(samplerCtx, 100*time.Millisecond) }()
+	go func() { defer close(samplerDone); usage.Run(samplerCtx, 5*time.Second) }()
 	defer func() { stopSampler(); <-samplerDone }()
 
 	missing, err := MissingSearchAttributes(ctx, tc, cfg.Temporal.Namespace)

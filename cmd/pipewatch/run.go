@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/pipewatch/pipewatch/worker"
 	"github.com/pipewatch/pipewatch/interceptors"
+	"github.com/pipewatch/pipewatch/worker"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
