@@ -43,7 +43,7 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 		e.Kind = ActivityRetried
 	}
 	e.Time = start
-	e.Namespace = info.WorkflowNamespace
+	e.Namespace = info.Namespace
 	e.TaskQueue = info.TaskQueue
 	e.WorkflowID = info.WorkflowExecution.ID
 	e.RunID = info.WorkflowExecution.RunID

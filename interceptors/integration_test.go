@@ -189,10 +189,11 @@ func TestPipelineObservedIntegration(t *testing.T) {
 	run := s.run(t, testenv.Name(t))
 
 	// Search attributes, read back through the Temporal API.
-	desc, err := tc.DescribeWorkflowExecution(ctx, run.GetID(), run.GetRunID())
+	described, err := tc.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 	if err != nil {
 		t.Fatal(err)
 	}
+	desc := described.RawResponse
 	sa := map[string]string{}
 	for k, p := range desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields() {
 		var v string
