@@ -1,0 +1,7 @@
+// Package alerts holds pipewatch's alert model: what an alert is, how bad,
+// where it came from, and its key — the stable fingerprint that gives every
+// distinct alert one Temporal workflow, pipewatch-alert:<key>, whose
+// cooldown merges the repeats.
+//
+// The AlertWorkflow, its notifiers and the trigger API build on this model.
+package alerts
