@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,5 +256,41 @@ func TestFileModesAndClose(t *testing.T) {
 		if m := st.Mode().Perm(); m&^0o640 != 0 {
 			t.Errorf("%s mode = %v, want at most 0640", name, m)
 		}
+	}
+}
+
+func TestMainLogBufferedAuditWrittenThrough(t *testing.T) {
+	dir := t.TempDir()
+	l, err := New(Options{Dir: dir, Console: io.Discard, FlushInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Main.Info("gathered")
+	if err := l.Audit.Record(AuditDataAccess, "alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "audit.log")); !bytes.Contains(b, []byte(`"data_access"`)) {
+		t.Errorf("audit record not on disk at once: %q", b)
+	}
+	// The main line reaches the file within the flush interval (polled,
+	// generously bounded: this is not a timing assertion).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, "pipewatch.log"))
+		if bytes.Contains(b, []byte(`"gathered"`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("buffered main log line never written")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	l.Main.Info("at close")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "pipewatch.log"))
+	if n := bytes.Count(b, []byte("\n")); n != 2 || !bytes.Contains(b, []byte(`"at close"`)) {
+		t.Errorf("after Close the file holds %d lines: %q", n, b)
 	}
 }

@@ -46,7 +46,18 @@ type rotatingFile struct {
 	rotating bool      // f was renamed but a new file could not be opened
 
 	rename func(oldpath, newpath string) error // os.Rename; tests break it
+
+	// Buffering (main log only): lines gather in buf, written to f when
+	// it fills, every flushEvery, before a rotation, and at Sync and Close.
+	// Rotation decisions count buffered bytes, so lines stay whole and in
+	// the file of their day.
+	buf       []byte
+	stopFlush chan struct{} // nil when unbuffered
+	flushDone chan struct{}
 }
+
+// bufSize is the most a buffered log holds before writing.
+const bufSize = 64 << 10
 
 var _ zapcore.WriteSyncer = (*rotatingFile)(nil)
 
@@ -62,6 +73,55 @@ func openRotating(dir, base string, maxSize int64, retention time.Duration, cloc
 		return nil, err
 	}
 	return r, nil
+}
+
+// buffer makes r gather writes and write them at least every flushEvery
+// (by the wall clock, whatever r's Clock says), until Close.
+func (r *rotatingFile) buffer(flushEvery time.Duration) {
+	r.buf = make([]byte, 0, bufSize)
+	r.stopFlush, r.flushDone = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(r.flushDone)
+		t := time.NewTicker(flushEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stopFlush:
+				return
+			case <-t.C:
+				r.mu.Lock()
+				if r.f != nil {
+					_ = r.flushLocked() // a failed write is reported by the next Write or Sync
+				}
+				r.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// put writes b, through the buffer when r buffers.
+func (r *rotatingFile) put(b []byte) (int, error) {
+	if r.stopFlush == nil {
+		return r.f.Write(b)
+	}
+	r.buf = append(r.buf, b...)
+	if len(r.buf) >= bufSize {
+		return len(b), r.flushLocked()
+	}
+	return len(b), nil
+}
+
+// flushLocked writes the buffer to the current file; r.mu is held.
+func (r *rotatingFile) flushLocked() error {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	n, err := r.f.Write(r.buf)
+	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+	if err != nil {
+		return fmt.Errorf("write log file %q: %w", r.path(), err)
+	}
+	return nil
 }
 
 func (r *rotatingFile) path() string { return filepath.Join(r.dir, r.base+".log") }
@@ -135,14 +195,14 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 		rotErr = r.rotate(now, now)
 	}
 	if r.midLine {
-		n, err := r.f.Write([]byte{'\n'})
+		n, err := r.put([]byte{'\n'})
 		r.size += int64(n)
 		if err != nil {
 			return 0, errors.Join(rotErr, fmt.Errorf("write log file %q: %w", r.path(), err))
 		}
 		r.midLine = false
 	}
-	n, err := r.f.Write(p)
+	n, err := r.put(p)
 	r.size += int64(n)
 	r.midLine = n > 0 && p[n-1] != '\n'
 	if err != nil {
@@ -155,6 +215,9 @@ func (r *rotatingFile) Write(p []byte) (int, error) {
 // new current file, closes the old one and applies retention. If the new
 // file cannot be opened, writes go on to the old one under its new name.
 func (r *rotatingFile) rotate(now, stamp time.Time) error {
+	if err := r.flushLocked(); err != nil {
+		return err
+	}
 	if !r.rotating {
 		target := r.rotatedPath(stamp)
 		if err := r.rename(r.path(), target); err != nil {
@@ -196,22 +259,35 @@ func (r *rotatingFile) Sync() error {
 	if r.f == nil {
 		return fmt.Errorf("sync log file %q: %w", r.path(), os.ErrClosed)
 	}
+	if err := r.flushLocked(); err != nil {
+		return err
+	}
 	if err := r.f.Sync(); err != nil {
 		return fmt.Errorf("sync log file %q: %w", r.path(), err)
 	}
 	return nil
 }
 
-// Close syncs and closes the current file. Closing twice is a no-op.
+// Close writes what is buffered, syncs and closes the current file.
+// Closing twice is a no-op.
 func (r *rotatingFile) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.f == nil {
 		return nil
 	}
+	if r.stopFlush != nil {
+		close(r.stopFlush)
+		r.mu.Unlock() // let a flush in progress finish
+		<-r.flushDone
+		r.mu.Lock()
+	}
 	f := r.f
-	r.f = nil
 	var errs []error
+	if err := r.flushLocked(); err != nil {
+		errs = append(errs, err)
+	}
+	r.f = nil
 	if err := f.Sync(); err != nil {
 		errs = append(errs, fmt.Errorf("sync log file %q: %w", f.Name(), err))
 	}
