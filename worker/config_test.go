@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,5 +255,68 @@ func TestDurations(t *testing.T) {
 				t.Errorf("parse %q = %v (%s), want %v (%s)", tt.in, got, formatDuration(got), tt.want, tt.out)
 			}
 		})
+	}
+}
+
+func TestAuditConfigChange(t *testing.T) {
+	dir := t.TempDir()
+	logs, err := OpenLogs(LogConfig{Dir: dir, Level: "info", MaxSizeBytes: 1 << 20, Retention: 90 * day, AuditRetention: 2557 * day}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Log.Dir = dir
+	cfg.Neo4j.Password = "first-secret"
+	// Four starts; the records they leave are checked below: the first
+	// start (everything), then the queue and level change, nothing else.
+	steps := []struct {
+		name   string
+		change func(*Config)
+	}{
+		{"first start records everything", func(*Config) {}},
+		{"same configuration records nothing", func(*Config) {}},
+		{"a changed queue and level", func(c *Config) { c.Temporal.TaskQueue = "ml"; c.Log.Level = "debug" }},
+		{"a changed secret is not seen", func(c *Config) { c.Neo4j.Password = "second-secret" }},
+	}
+	for _, st := range steps {
+		st.change(&cfg)
+		if err := AuditConfigChange(logs.Audit, cfg); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+	}
+	if err := logs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d audit records, want 2:\n%s", len(lines), b)
+	}
+	var first, second struct {
+		Event   string
+		Details struct {
+			Changed    []string
+			FirstStart bool `json:"first_start"`
+		}
+	}
+	_ = json.Unmarshal([]byte(lines[0]), &first)
+	_ = json.Unmarshal([]byte(lines[1]), &second)
+	if first.Event != "configuration_change" || !first.Details.FirstStart || len(first.Details.Changed) != len(settings()) {
+		t.Errorf("first record = %+v", first)
+	}
+	if got := strings.Join(second.Details.Changed, " "); got != "temporal.task_queue log.level" || second.Details.FirstStart {
+		t.Errorf("second record changed = %q, first_start %v", got, second.Details.FirstStart)
+	}
+	for _, secret := range []string{"first-secret", "second-secret"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("audit log shows a secret")
+		}
+		saved, _ := os.ReadFile(filepath.Join(dir, lastConfigFile))
+		if strings.Contains(string(saved), secret) {
+			t.Errorf("%s shows a secret", lastConfigFile)
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 
 	"github.com/pipewatch/pipewatch/logging"
 )
@@ -48,7 +47,7 @@ func AuditConfigChange(audit *logging.Audit, cfg Config) error {
 	if bytes.Equal(before, now.Bytes()) {
 		return nil
 	}
-	changed := changedKeys(string(before), now.String())
+	changed := changedKeys(path, len(before) > 0, cfg)
 	actor := "unknown"
 	if u, err := user.Current(); err == nil {
 		actor = u.Username
@@ -63,32 +62,20 @@ func AuditConfigChange(audit *logging.Audit, cfg Config) error {
 	return nil
 }
 
-// changedKeys compares two Print outputs line by line and returns the
-// dotted keys whose values differ.
-func changedKeys(before, after string) []string {
-	parse := func(s string) map[string]string {
-		out := map[string]string{}
-		section := ""
-		for _, line := range strings.Split(s, "\n") {
-			key, val, ok := strings.Cut(line, ":")
-			if !ok {
-				continue
-			}
-			if !strings.HasPrefix(key, "  ") {
-				if strings.TrimSpace(val) == "" {
-					section = key + "."
-					continue
-				}
-				section = ""
-			}
-			out[section+strings.TrimSpace(key)] = strings.TrimSpace(val)
-		}
-		return out
-	}
-	b, a := parse(before), parse(after)
+// changedKeys names the settings whose values differ between the
+// configuration saved at path (read with the same loader as any config
+// file) and cfg; all of them when nothing was saved or it does not load.
+// Secrets compare in their masked form, as they were saved.
+func changedKeys(path string, saved bool, cfg Config) []string {
+	prev := DefaultConfig()
+	loaded := saved && applyFile(&prev, path) == nil
 	var keys []string
 	for _, s := range settings() {
-		if b[s.key] != a[s.key] {
+		now := s.get(&cfg)
+		if s.secret && now != "" {
+			now = masked
+		}
+		if !loaded || s.get(&prev) != now {
 			keys = append(keys, s.key)
 		}
 	}
