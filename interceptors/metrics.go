@@ -13,8 +13,8 @@ import (
 // MetricsObserver counts and times events into metrics.Pipeline.
 type MetricsObserver struct {
 	BaseObserver
-	m                *metrics.Pipeline
-	pipelines, steps *metrics.Guard
+	m                            *metrics.Pipeline
+	pipelines, steps, errorTypes *metrics.Guard
 
 	events [StepCanceled + 1]prometheus.Counter // by Kind
 
@@ -22,8 +22,13 @@ type MetricsObserver struct {
 	byStep map[stepKey]*stepSeries
 }
 
-// MaxLabelValues caps the distinct pipeline and step label values.
-const MaxLabelValues = 200
+// MaxLabelValues caps the distinct pipeline and step label values;
+// MaxErrorTypes the error_type values (application error types are chosen
+// by pipeline code, so they are capped too).
+const (
+	MaxLabelValues = 200
+	MaxErrorTypes  = 50
+)
 
 type stepKey struct{ pipeline, step string }
 
@@ -38,10 +43,11 @@ type stepSeries struct {
 // NewMetricsObserver returns an observer feeding m.
 func NewMetricsObserver(m *metrics.Pipeline) *MetricsObserver {
 	o := &MetricsObserver{
-		m:         m,
-		pipelines: m.NewGuard("pipeline", MaxLabelValues),
-		steps:     m.NewGuard("step", MaxLabelValues),
-		byStep:    make(map[stepKey]*stepSeries),
+		m:          m,
+		pipelines:  m.NewGuard("pipeline", MaxLabelValues),
+		steps:      m.NewGuard("step", MaxLabelValues),
+		errorTypes: m.NewGuard("error_type", MaxErrorTypes),
+		byStep:     make(map[stepKey]*stepSeries),
 	}
 	for k := WorkflowStarted; k <= StepCanceled; k++ {
 		o.events[k] = m.Events.WithLabelValues(k.String())
@@ -109,7 +115,7 @@ func (o *MetricsObserver) ObserveActivity(_ context.Context, e *Event) {
 			s.lastSuccess.Set(float64(e.Time.Unix()))
 		} else {
 			s.failed.Observe(sec)
-			o.m.StepFailures.WithLabelValues(o.pipelines.Value(e.Pipeline), o.steps.Value(e.Step), e.ErrType).Inc()
+			o.m.StepFailures.WithLabelValues(o.pipelines.Value(e.Pipeline), o.steps.Value(e.Step), o.errorTypes.Value(e.ErrType)).Inc()
 		}
 		if e.StepType == StepLocalActivity {
 			o.m.LocalActivities.WithLabelValues(o.pipelines.Value(e.Pipeline), o.steps.Value(e.Step), e.Kind.Status()).Inc()

@@ -1,7 +1,6 @@
 package interceptors
 
 import (
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/interceptor"
@@ -46,7 +45,8 @@ func (w *workflowInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.
 		Steps:      []StepProgress{},
 	}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, w.progress); err != nil {
-		return nil, fmt.Errorf("pipewatch: register %s query: %w", ProgressQuery, err)
+		// Observability never fails the pipeline: go on without the query.
+		workflow.GetLogger(ctx).Warn("pipewatch: cannot register the progress query", "query", ProgressQuery, "error", err)
 	}
 	w.uiStarted(ctx)
 	w.emit(ctx, w.event(ctx, WorkflowStarted))

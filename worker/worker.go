@@ -66,7 +66,9 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	go func() { defer close(samplerDone); usage.Run(samplerCtx, 5*time.Second) }()
 	defer func() { stopSampler(); <-samplerDone }()
 
-	missing, err := MissingSearchAttributes(ctx, tc, cfg.Temporal.Namespace)
+	saCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	missing, err := MissingSearchAttributes(saCtx, tc, cfg.Temporal.Namespace)
+	cancel()
 	if err != nil || len(missing) > 0 {
 		log.Warn("search attributes not written: register them as Keyword (scripts/temporal.sh does) and restart",
 			zap.Strings("missing", missing), zap.Error(err))

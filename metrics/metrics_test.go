@@ -3,6 +3,9 @@ package metrics
 import (
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestProcessSampler(t *testing.T) {
@@ -36,5 +39,25 @@ func BenchmarkProcessSamplerLoad(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Load()
+	}
+}
+
+func TestGuard(t *testing.T) {
+	m, err := NewPipeline(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := m.NewGuard("step", 2)
+	tests := []struct{ in, want string }{
+		{"ingest", "ingest"}, {"train", "train"}, {"ingest", "ingest"},
+		{"evaluate", Other}, {"predict", Other}, {"train", "train"},
+	}
+	for _, tt := range tests {
+		if got := g.Value(tt.in); got != tt.want {
+			t.Errorf("Value(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := testutil.ToFloat64(m.LabelDropped.WithLabelValues("step")); got != 2 {
+		t.Errorf("dropped = %v, want 2", got)
 	}
 }
