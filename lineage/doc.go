@@ -6,6 +6,8 @@
 // constraints that EnsureSchema creates with IF NOT EXISTS, and values always
 // travel as query parameters, never inside the Cypher text.
 //
-// This first slice stores runs and jobs; datasets, versions and the durable
-// spool build on it.
+// Between capture and Neo4j sits the Spool: an on-disk, bounded, ordered
+// queue of checksummed records, read again after a crash until committed,
+// with damaged records reported by offset and skipped. This slice stores
+// runs and jobs; datasets, versions and the batched writer build on it.
 package lineage

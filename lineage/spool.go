@@ -1,0 +1,382 @@
+package lineage
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrSpoolFull is returned by Append when the spool holds its limit.
+var ErrSpoolFull = errors.New("lineage: spool full")
+
+// Spool is a durable, bounded, ordered queue of records on disk, between the
+// activities that capture lineage and the writer that drains it to Neo4j.
+// Records live in segment files; each record is
+//
+//	magic "PWL1" | length uint32 | CRC-32C uint32 | payload
+//
+// so a reader that finds a damaged record can report its offset and find the
+// next one by its magic. Appends are written at once and synced in groups
+// (SyncEvery); the read position is kept in a file, so after a crash or a
+// kill the records not yet acknowledged are read again, in order.
+type Spool struct {
+	dir          string
+	maxBytes     int64
+	segmentBytes int64
+
+	mu      sync.Mutex
+	w       *os.File // the segment appended to
+	wSeq    uint64
+	wSize   int64
+	total   int64 // bytes in all segments
+	pos     Position
+	dirty   bool // appended since the last sync
+	stop    chan struct{}
+	stopped chan struct{}
+	onSkip  func(Corruption)
+}
+
+// Position is where reading resumes: a segment and a byte offset in it.
+type Position struct {
+	Segment uint64
+	Offset  int64
+}
+
+// Corruption describes a damaged record that reading skipped.
+type Corruption struct {
+	Segment string // file name
+	Offset  int64  // where the damaged record starts
+	Skipped int64  // bytes skipped to the next record
+	Reason  string
+}
+
+// SpoolOptions configures OpenSpool.
+type SpoolOptions struct {
+	// MaxBytes bounds the spool's size on disk. Zero means 1 GiB.
+	MaxBytes int64
+	// SegmentBytes starts a new segment file past this size. Zero means 16 MiB.
+	SegmentBytes int64
+	// SyncEvery syncs appended records to disk at this interval. Zero
+	// means 100ms.
+	SyncEvery time.Duration
+	// OnCorruption is told of every damaged record skipped. Nil ignores them.
+	OnCorruption func(Corruption)
+}
+
+const (
+	recordMagic  = "PWL1"
+	headerSize   = 12
+	maxRecord    = 16 << 20
+	segmentGlob  = "segment-*.log"
+	positionFile = "position"
+)
+
+func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+
+// OpenSpool opens (or creates) the spool in dir and starts its sync loop.
+func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
+	if opts.MaxBytes == 0 {
+		opts.MaxBytes = 1 << 30
+	}
+	if opts.SegmentBytes == 0 {
+		opts.SegmentBytes = 16 << 20
+	}
+	if opts.SyncEvery == 0 {
+		opts.SyncEvery = 100 * time.Millisecond
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("lineage: create spool dir %q: %w", dir, err)
+	}
+	s := &Spool{dir: dir, maxBytes: opts.MaxBytes, segmentBytes: opts.SegmentBytes, onSkip: opts.OnCorruption,
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	segs, err := s.segments()
+	if err != nil {
+		return nil, err
+	}
+	for _, seq := range segs {
+		st, err := os.Stat(s.segmentPath(seq))
+		if err != nil {
+			return nil, fmt.Errorf("lineage: spool: %w", err)
+		}
+		s.total += st.Size()
+	}
+	if s.pos, err = s.readPosition(); err != nil {
+		return nil, err
+	}
+	next := uint64(1)
+	if len(segs) > 0 {
+		next = segs[len(segs)-1]
+	}
+	if err := s.openSegment(next); err != nil {
+		return nil, err
+	}
+	go s.syncLoop(opts.SyncEvery)
+	return s, nil
+}
+
+func (s *Spool) segmentPath(seq uint64) string {
+	return filepath.Join(s.dir, fmt.Sprintf("segment-%016d.log", seq))
+}
+
+// segments lists the segment numbers in order.
+func (s *Spool) segments() ([]uint64, error) {
+	names, err := filepath.Glob(filepath.Join(s.dir, segmentGlob))
+	if err != nil {
+		return nil, fmt.Errorf("lineage: list spool: %w", err)
+	}
+	var seqs []uint64
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(n), "segment-"), ".log")
+		if seq, err := strconv.ParseUint(base, 10, 64); err == nil {
+			seqs = append(seqs, seq)
+		}
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	return seqs, nil
+}
+
+func (s *Spool) openSegment(seq uint64) error {
+	f, err := os.OpenFile(s.segmentPath(seq), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("lineage: open spool segment: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("lineage: stat spool segment: %w", err)
+	}
+	s.w, s.wSeq, s.wSize = f, seq, st.Size()
+	return nil
+}
+
+// Append adds records in order. They are in the operating system's hands
+// when Append returns and on disk within SyncEvery. A full spool takes none
+// of them and returns ErrSpoolFull.
+func (s *Spool) Append(payloads ...[]byte) error {
+	var buf bytes.Buffer
+	for _, p := range payloads {
+		if len(p) > maxRecord {
+			return fmt.Errorf("lineage: spool record of %d bytes exceeds %d", len(p), maxRecord)
+		}
+		var h [headerSize]byte
+		copy(h[:4], recordMagic)
+		binary.LittleEndian.PutUint32(h[4:8], uint32(len(p)))
+		binary.LittleEndian.PutUint32(h[8:12], checksum(p))
+		buf.Write(h[:])
+		buf.Write(p)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.w == nil {
+		return fmt.Errorf("lineage: spool: %w", os.ErrClosed)
+	}
+	if s.total+int64(buf.Len()) > s.maxBytes {
+		return fmt.Errorf("%w: %d of %d bytes used", ErrSpoolFull, s.total, s.maxBytes)
+	}
+	if s.wSize > 0 && s.wSize+int64(buf.Len()) > s.segmentBytes {
+		if err := s.w.Sync(); err != nil {
+			return fmt.Errorf("lineage: sync spool segment: %w", err)
+		}
+		_ = s.w.Close()
+		if err := s.openSegment(s.wSeq + 1); err != nil {
+			return err
+		}
+	}
+	n, err := s.w.Write(buf.Bytes())
+	s.wSize += int64(n)
+	s.total += int64(n)
+	s.dirty = true
+	if err != nil {
+		return fmt.Errorf("lineage: append to spool: %w", err)
+	}
+	return nil
+}
+
+func (s *Spool) syncLoop(every time.Duration) {
+	defer close(s.stopped)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if s.dirty && s.w != nil {
+				if s.w.Sync() == nil {
+					s.dirty = false
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Read returns up to max records from the read position on, and the
+// position after them. Damaged records are skipped (and told to
+// OnCorruption). Reading does not move the read position: Commit does.
+func (s *Spool) Read(max int) ([][]byte, Position, error) {
+	s.mu.Lock()
+	pos, last := s.pos, s.wSeq
+	s.mu.Unlock()
+	if pos.Segment == 0 {
+		pos.Segment = 1
+	}
+	var out [][]byte
+	for len(out) < max && pos.Segment <= last {
+		recs, end, err := s.readSegment(pos, max-len(out))
+		if err != nil {
+			return nil, Position{}, err
+		}
+		out = append(out, recs...)
+		pos.Offset = end
+		if len(out) < max && pos.Segment < last {
+			pos = Position{Segment: pos.Segment + 1}
+			continue
+		}
+		break
+	}
+	return out, pos, nil
+}
+
+func (s *Spool) readSegment(pos Position, max int) ([][]byte, int64, error) {
+	f, err := os.Open(s.segmentPath(pos.Segment))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, pos.Offset, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("lineage: read spool: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(bufio.NewReader(io.NewSectionReader(f, pos.Offset, 1<<62)))
+	if err != nil {
+		return nil, 0, fmt.Errorf("lineage: read spool: %w", err)
+	}
+	var out [][]byte
+	off := 0
+	for len(out) < max && len(data)-off >= headerSize {
+		if string(data[off:off+4]) != recordMagic {
+			off = s.skip(pos, data, off, "no record marker")
+			continue
+		}
+		n := int(binary.LittleEndian.Uint32(data[off+4 : off+8]))
+		if n > maxRecord {
+			off = s.skip(pos, data, off, fmt.Sprintf("length %d exceeds %d", n, maxRecord))
+			continue
+		}
+		if len(data)-off-headerSize < n {
+			break // the rest is still being written
+		}
+		payload := data[off+headerSize : off+headerSize+n]
+		if checksum(payload) != binary.LittleEndian.Uint32(data[off+8:off+12]) {
+			off = s.skip(pos, data, off, "checksum mismatch")
+			continue
+		}
+		out = append(out, bytes.Clone(payload))
+		off += headerSize + n
+	}
+	return out, pos.Offset + int64(off), nil
+}
+
+// skip reports the damaged record at off and returns the offset of the next
+// record marker (or the end of data).
+func (s *Spool) skip(pos Position, data []byte, off int, reason string) int {
+	next := bytes.Index(data[off+1:], []byte(recordMagic))
+	end := len(data)
+	if next >= 0 {
+		end = off + 1 + next
+	}
+	if s.onSkip != nil {
+		s.onSkip(Corruption{Segment: filepath.Base(s.segmentPath(pos.Segment)), Offset: pos.Offset + int64(off),
+			Skipped: int64(end - off), Reason: reason})
+	}
+	return end
+}
+
+// Commit moves the read position to pos (as returned by Read), durably,
+// and deletes the segments wholly before it.
+func (s *Spool) Commit(pos Position) error {
+	tmp := filepath.Join(s.dir, positionFile+".tmp")
+	body := fmt.Sprintf("%d %d\n", pos.Segment, pos.Offset)
+	if err := os.WriteFile(tmp, []byte(body), 0o640); err != nil {
+		return fmt.Errorf("lineage: save spool position: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, positionFile)); err != nil {
+		return fmt.Errorf("lineage: save spool position: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pos = pos
+	segs, err := s.segments()
+	if err != nil {
+		return err
+	}
+	for _, seq := range segs {
+		if seq >= pos.Segment || seq == s.wSeq {
+			break
+		}
+		p := s.segmentPath(seq)
+		if st, err := os.Stat(p); err == nil {
+			s.total -= st.Size()
+		}
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("lineage: remove drained spool segment: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s *Spool) readPosition() (Position, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir, positionFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return Position{Segment: 1}, nil
+	}
+	if err != nil {
+		return Position{}, fmt.Errorf("lineage: read spool position: %w", err)
+	}
+	var p Position
+	if _, err := fmt.Sscanf(string(b), "%d %d", &p.Segment, &p.Offset); err != nil {
+		return Position{}, fmt.Errorf("lineage: spool position file %q is damaged (%q): %w", filepath.Join(s.dir, positionFile), b, err)
+	}
+	return p, nil
+}
+
+// Bytes is the spool's size on disk.
+func (s *Spool) Bytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
+}
+
+// Close syncs and closes the spool.
+func (s *Spool) Close() error {
+	s.mu.Lock()
+	if s.w == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	close(s.stop)
+	w := s.w
+	s.w = nil
+	s.mu.Unlock()
+	<-s.stopped
+	serr := w.Sync()
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("lineage: close spool: %w", err)
+	}
+	if serr != nil {
+		return fmt.Errorf("lineage: sync spool: %w", serr)
+	}
+	return nil
+}
