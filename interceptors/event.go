@@ -166,6 +166,9 @@ type Event struct {
 
 	// Resources are measured for ActivityCompleted and ActivityFailed.
 	Resources Resources
+	// RanHere tells, for Step* events, that this worker ran the step's
+	// attempts (and so also reported them as Activity* events).
+	RanHere bool
 }
 
 // Resources is what an activity attempt used, approximately: CPU and heap

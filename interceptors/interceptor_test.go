@@ -390,3 +390,32 @@ func TestRecordCount(t *testing.T) {
 		}
 	}
 }
+
+func TestFindRunLabels(t *testing.T) {
+	type nested struct{ DatasetVersion string }
+	type tagged struct {
+		Name    string `pipewatch:"model"`
+		Version string `pipewatch:"dataset_version"`
+		Model   string // the tag wins over the conventional name
+	}
+	tests := []struct {
+		name string
+		args []any
+		want runLabels
+	}{
+		{"none", []any{"x", 3}, runLabels{}},
+		{"conventional names, nested", []any{struct {
+			ModelName string
+			Data      nested
+		}{"churn", nested{"v7"}}}, runLabels{"churn", "v7"}},
+		{"pointer and Model", []any{&struct{ Model, DatasetVersion string }{"m", "d"}}, runLabels{"m", "d"}},
+		{"tags", []any{tagged{Name: "tagged-model", Version: "tagged-v", Model: "other"}}, runLabels{"tagged-model", "tagged-v"}},
+		{"nil pointer", []any{(*nested)(nil)}, runLabels{}},
+		{"blank values ignored", []any{struct{ ModelName string }{"  "}}, runLabels{}},
+	}
+	for _, tt := range tests {
+		if got := findRunLabels(tt.args); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -45,6 +45,10 @@ func (o *LogObserver) write(e *Event) {
 		level = zapcore.WarnLevel
 	case StepScheduled: // its end line says all it does, and more
 		level = zapcore.DebugLevel
+	case StepCompleted:
+		if e.RanHere { // this worker logged the attempt already
+			level = zapcore.DebugLevel
+		}
 	}
 	ce := o.log.Check(level, message(e.Kind))
 	if ce == nil {

@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -29,8 +30,6 @@ func SearchAttributeNames() []string {
 // keep running without them.
 const uiChangeID = "pipewatch.ui"
 
-const modelNameKey = SearchAttrModelName
-
 // uiStarted decides, once per run and identically on replay, whether this
 // run writes search attributes, and writes the first ones.
 func (w *workflowInbound) uiStarted(ctx workflow.Context) {
@@ -39,9 +38,17 @@ func (w *workflowInbound) uiStarted(ctx workflow.Context) {
 		return
 	}
 	w.run.ui = workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 1) == 1
-	w.upsert(ctx,
+	updates := []temporal.SearchAttributeUpdate{
 		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineName).ValueSet(w.run.progress.Pipeline),
-		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet("running"))
+		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet("running"),
+	}
+	if m := w.run.labels.model; m != "" {
+		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(SearchAttrModelName).ValueSet(m))
+	}
+	if d := w.run.labels.datasetVersion; d != "" {
+		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(SearchAttrDatasetVersion).ValueSet(d))
+	}
+	w.upsert(ctx, updates...)
 }
 
 // uiStep shows the current step.
@@ -79,8 +86,25 @@ func (w *workflowInbound) upsert(ctx workflow.Context, updates ...temporal.Searc
 	}
 }
 
-// searchAttribute reads a Keyword search attribute of this run, or "".
-func searchAttribute(ctx workflow.Context, name string) string {
-	v, _ := workflow.GetTypedSearchAttributes(ctx).GetKeyword(temporal.NewSearchAttributeKeyKeyword(name))
-	return v
+// summary is the Temporal UI summary for a step the caller left without
+// one, or "" when there is nothing to add to the activity type the UI
+// already shows: the run's model and dataset version, from its input or
+// its start options' search attributes.
+func (w *workflowInbound) summary(ctx workflow.Context) string {
+	model, data := w.run.labels.model, w.run.labels.datasetVersion
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	if model == "" {
+		model, _ = sa.GetKeyword(temporal.NewSearchAttributeKeyKeyword(SearchAttrModelName))
+	}
+	if data == "" {
+		data, _ = sa.GetKeyword(temporal.NewSearchAttributeKeyKeyword(SearchAttrDatasetVersion))
+	}
+	var parts []string
+	if model != "" {
+		parts = append(parts, "model="+model)
+	}
+	if data != "" {
+		parts = append(parts, "data="+data)
+	}
+	return strings.Join(parts, " · ")
 }

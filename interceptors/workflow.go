@@ -21,11 +21,14 @@ type workflowInbound struct {
 // runState is what the interceptor knows of the run, rebuilt identically on
 // replay so the progress query answers the same on any worker.
 type runState struct {
-	info      *workflow.Info
-	userID    string
-	progress  Progress
-	ui        bool   // search attributes are written in this run
-	shownStep string // the PipelineStep value last written
+	info        *workflow.Info
+	userID      string
+	progress    Progress
+	ui          bool   // search attributes are written in this run
+	shownStep   string // the PipelineStep value last written
+	labels      runLabels
+	summary     string // steps' summary, worked out on the first step
+	summaryDone bool
 }
 
 func (w *workflowInbound) Init(outbound interceptor.WorkflowOutboundInterceptor) error {
@@ -36,6 +39,7 @@ func (w *workflowInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.
 	r := &w.run
 	r.info = workflow.GetInfo(ctx)
 	r.userID = workflowUserID(ctx)
+	r.labels = findRunLabels(in.Args)
 	r.progress = Progress{
 		Pipeline:   r.info.WorkflowType.Name,
 		WorkflowID: r.info.WorkflowExecution.ID,
@@ -192,6 +196,7 @@ func (w *workflowInbound) finish(ctx workflow.Context, ts *trackedStep) {
 	e := w.event(ctx, StepCompleted)
 	e.Step, e.StepType, e.Attempt = ts.name, ts.typ, 0
 	e.Duration = e.Time.Sub(ts.start)
+	e.RanHere = ts.typ != StepChildWorkflow && w.root.attempts.get(e.RunID, ts.name) > 0
 	switch {
 	case err == nil:
 	case temporal.IsCanceledError(err):
@@ -218,9 +223,9 @@ type workflowOutbound struct {
 }
 
 func (o *workflowOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	if o.w.root.opts.Summaries {
+	if sum := o.w.stepSummary(ctx); sum != "" {
 		if opts := workflow.GetActivityOptions(ctx); opts.Summary == "" {
-			opts.Summary = o.w.summary(ctx, activityType)
+			opts.Summary = sum
 			ctx = workflow.WithActivityOptions(ctx, opts)
 		}
 	}
@@ -230,9 +235,9 @@ func (o *workflowOutbound) ExecuteActivity(ctx workflow.Context, activityType st
 }
 
 func (o *workflowOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	if o.w.root.opts.Summaries {
+	if sum := o.w.stepSummary(ctx); sum != "" {
 		if opts := workflow.GetLocalActivityOptions(ctx); opts.Summary == "" {
-			opts.Summary = o.w.summary(ctx, activityType)
+			opts.Summary = sum
 			ctx = workflow.WithLocalActivityOptions(ctx, opts)
 		}
 	}
@@ -247,13 +252,16 @@ func (o *workflowOutbound) ExecuteChildWorkflow(ctx workflow.Context, childWorkf
 	return f
 }
 
-// summary is the Temporal UI summary of a step the caller left without one.
-func (w *workflowInbound) summary(ctx workflow.Context, step string) string {
-	s := step + " · " + w.run.progress.Pipeline
-	if m := searchAttribute(ctx, modelNameKey); m != "" {
-		s += " · model=" + m
+// stepSummary is the summary to give steps scheduled without one, "" for
+// none; worked out on the first step of the run.
+func (w *workflowInbound) stepSummary(ctx workflow.Context) string {
+	if !w.root.opts.Summaries {
+		return ""
 	}
-	return s
+	if !w.run.summaryDone {
+		w.run.summary, w.run.summaryDone = w.summary(ctx), true
+	}
+	return w.run.summary
 }
 
 // since is how long ago t was at now, for the UI's current details.
