@@ -17,13 +17,15 @@ type Options struct {
 	// lineage and alerts are observers.
 	Observers []Observer
 	// SearchAttributes turns on upserting PipelineName, PipelineStep,
-	// PipelineStatus (and ModelName, DatasetVersion when steps report them)
-	// in new workflow runs. The namespace must have them registered as
+	// PipelineStatus (and ModelName, DatasetVersion when the workflow's
+	// input names them) in new workflow runs. The namespace must have them registered as
 	// Keyword, or workflow tasks fail: the pipewatch worker checks that
 	// before turning this on. Default off.
 	SearchAttributes bool
 	// Summaries fills in an activity's Summary, shown in the Temporal UI,
-	// when the caller left it empty. Default off.
+	// when the caller left it empty and the run's model or dataset version
+	// is known ("model=churn-lr · data=sha256:ab12"); the UI shows the
+	// activity type already. Default off.
 	Summaries bool
 	// ProgressEvery is the least time between two ActivityProgress events
 	// of one attempt; heartbeats in between are merged. Zero means 10s.
