@@ -11,17 +11,34 @@ const (
 )
 
 // Run is one execution of a Job: a workflow run or an activity's attempts.
+// As an event it says what one moment of the run looked like; writes merge
+// events in attempt order, so repeated, late or out-of-order events never
+// move a run back (see Store.WriteRuns).
 type Run struct {
-	// RunID is unique across all runs (a Temporal run id, or for an
-	// activity, the workflow run id and activity id joined).
-	RunID string
-	// JobKey names the step or pipeline type, e.g. "demo" or "train".
-	JobKey string
+	// RunID is unique across all runs: a Temporal run id, or for an
+	// activity, ActivityRunID of its workflow run and activity id.
+	RunID string `json:"runId"`
+	// JobKey names the step or pipeline type: the activity or workflow type.
+	JobKey string `json:"jobKey"`
 	// State is one of StateStart, StateComplete, StateFail, StateAbort.
-	State string
+	State string `json:"state"`
+	// Attempt is the attempt this event is about, from 1; read back, the
+	// highest attempt seen.
+	Attempt int32 `json:"attempt"`
 	// StartedAt and EndedAt bound the run; EndedAt is zero while running.
-	StartedAt time.Time
-	EndedAt   time.Time
+	StartedAt time.Time `json:"startedAt"`
+	EndedAt   time.Time `json:"endedAt,omitzero"`
 	// WorkflowID is the Temporal workflow id the run belongs to.
-	WorkflowID string
+	WorkflowID string `json:"workflowId"`
+	// ParentRunID is the run this one is part of: an activity's workflow
+	// run, a child workflow's parent run; empty for a top-level run.
+	ParentRunID string `json:"parentRunId,omitempty"`
+	// Error is the failure message of a FAIL event.
+	Error string `json:"error,omitempty"`
+}
+
+// ActivityRunID names the run of an activity's attempts: unique, since
+// activity ids are unique within a workflow run.
+func ActivityRunID(workflowRunID, activityID string) string {
+	return workflowRunID + "/activity/" + activityID
 }

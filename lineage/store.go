@@ -44,42 +44,122 @@ func (s *Store) EnsureSchema(ctx context.Context) error {
 	return nil
 }
 
-// recordRun merges the job and the run; a finished run is never moved back
-// to START by a late or repeated event.
-const recordRun = `
-MERGE (j:Job {key: $jobKey})
-MERGE (r:Run {runId: $runId})
-  ON CREATE SET r.state = $state, r.startedAt = $startedAt, r.workflowId = $workflowId
-SET r.state = CASE WHEN r.state <> 'START' AND $state = 'START' THEN r.state ELSE $state END,
-    r.endedAt = coalesce($endedAt, r.endedAt)
-MERGE (r)-[:INSTANCE_OF]->(j)`
+// writeRuns merges runs, their jobs and their parents in one statement. A
+// run's state only moves forward: each event has a rank, attempt*2 for a
+// START and attempt*2+1 for an end, and applies only when its rank is at
+// least the run's; COMPLETE is final. So a retried activity goes START,
+// FAIL, START, COMPLETE, while a late START of attempt 1 changes nothing.
+const writeRuns = `
+UNWIND $rows AS row
+MERGE (j:Job {key: row.jobKey})
+MERGE (r:Run {runId: row.runId})
+WITH j, r, row, row.attempt * 2 + CASE row.state WHEN 'START' THEN 0 ELSE 1 END AS rank
+WITH j, r, row, rank, (coalesce(r.state, '') <> 'COMPLETE' AND rank >= coalesce(r.rank, -1)) AS advance
+SET r.state = CASE WHEN advance THEN row.state ELSE r.state END,
+    r.rank = CASE WHEN advance THEN rank ELSE r.rank END,
+    r.error = CASE WHEN advance THEN row.error ELSE r.error END,
+    r.endedAt = CASE WHEN advance AND row.state <> 'START' THEN row.endedAt ELSE r.endedAt END,
+    r.attempts = CASE WHEN coalesce(r.attempts, 0) >= row.attempt THEN r.attempts ELSE row.attempt END,
+    r.startedAt = CASE WHEN r.startedAt IS NULL OR row.startedAt < r.startedAt THEN row.startedAt ELSE r.startedAt END,
+    r.workflowId = coalesce(r.workflowId, row.workflowId)
+MERGE (r)-[:INSTANCE_OF]->(j)
+WITH r, row WHERE row.parentRunId <> ''
+MERGE (p:Run {runId: row.parentRunId})
+MERGE (r)-[:CHILD_OF]->(p)`
 
-// RecordRun writes a run and its job, idempotently.
-func (s *Store) RecordRun(ctx context.Context, run Run) error {
-	params := map[string]any{
-		"jobKey":     run.JobKey,
-		"runId":      run.RunID,
-		"state":      run.State,
-		"startedAt":  run.StartedAt.UTC(),
-		"workflowId": run.WorkflowID,
-		"endedAt":    nil,
+// WriteRuns writes run events in one transaction, idempotently: the same
+// events written twice, or in another order, leave the same graph.
+func (s *Store) WriteRuns(ctx context.Context, runs []Run) error {
+	if len(runs) == 0 {
+		return nil
 	}
-	if !run.EndedAt.IsZero() {
-		params["endedAt"] = run.EndedAt.UTC()
+	// One row per run: rows of one statement do not see each other's writes.
+	runs = foldRuns(runs)
+	rows := make([]map[string]any, len(runs))
+	for i, r := range runs {
+		attempt := r.Attempt
+		if attempt < 1 {
+			attempt = 1
+		}
+		row := map[string]any{
+			"runId": r.RunID, "jobKey": r.JobKey, "state": r.State, "attempt": int64(attempt),
+			"startedAt": r.StartedAt.UTC(), "endedAt": nil, "workflowId": r.WorkflowID,
+			"parentRunId": r.ParentRunID, "error": nil,
+		}
+		if !r.EndedAt.IsZero() {
+			row["endedAt"] = r.EndedAt.UTC()
+		}
+		if r.Error != "" {
+			row["error"] = r.Error
+		}
+		rows[i] = row
 	}
-	if _, err := neo4j.ExecuteQuery(ctx, s.driver, recordRun, params, neo4j.EagerResultTransformer,
+	if _, err := neo4j.ExecuteQuery(ctx, s.driver, writeRuns, map[string]any{"rows": rows}, neo4j.EagerResultTransformer,
 		neo4j.ExecuteQueryWithDatabase(s.database), neo4j.ExecuteQueryWithWritersRouting()); err != nil {
-		return fmt.Errorf("lineage: record run %q: %w", run.RunID, err)
+		return fmt.Errorf("lineage: write %d run events: %w", len(runs), err)
 	}
 	return nil
+}
+
+// foldRuns merges the events of each run into one, by the rule writeRuns
+// applies between writes: the highest-ranked event (a COMPLETE above all)
+// gives state, end and error; attempts take the highest, the start the
+// earliest. Runs keep the order of their first event.
+func foldRuns(runs []Run) []Run {
+	index := make(map[string]int, len(runs))
+	var out []Run
+	for _, r := range runs {
+		i, seen := index[r.RunID]
+		if !seen {
+			index[r.RunID] = len(out)
+			out = append(out, r)
+			continue
+		}
+		f := &out[i]
+		if rankOf(r) > rankOf(*f) {
+			f.State, f.EndedAt, f.Error = r.State, r.EndedAt, r.Error
+		}
+		f.Attempt = max(f.Attempt, r.Attempt)
+		if r.StartedAt.Before(f.StartedAt) {
+			f.StartedAt = r.StartedAt
+		}
+		for _, p := range []struct {
+			dst *string
+			src string
+		}{{&f.JobKey, r.JobKey}, {&f.WorkflowID, r.WorkflowID}, {&f.ParentRunID, r.ParentRunID}} {
+			if *p.dst == "" {
+				*p.dst = p.src
+			}
+		}
+	}
+	return out
+}
+
+// rankOf orders a run's events as writeRuns does, COMPLETE being final.
+func rankOf(r Run) int64 {
+	if r.State == StateComplete {
+		return 1 << 40
+	}
+	rank := int64(max(r.Attempt, 1)) * 2
+	if r.State != StateStart {
+		rank++
+	}
+	return rank
+}
+
+// RecordRun writes one run event; see WriteRuns.
+func (s *Store) RecordRun(ctx context.Context, run Run) error {
+	return s.WriteRuns(ctx, []Run{run})
 }
 
 // GetRun reads a run back by id.
 func (s *Store) GetRun(ctx context.Context, runID string) (Run, error) {
 	res, err := neo4j.ExecuteQuery(ctx, s.driver, `
 MATCH (r:Run {runId: $runId})-[:INSTANCE_OF]->(j:Job)
+OPTIONAL MATCH (r)-[:CHILD_OF]->(p:Run)
 RETURN r.runId AS runId, j.key AS jobKey, r.state AS state, r.startedAt AS startedAt,
-       r.endedAt AS endedAt, r.workflowId AS workflowId`,
+       r.endedAt AS endedAt, r.workflowId AS workflowId, r.attempts AS attempts,
+       r.error AS error, p.runId AS parentRunId`,
 		map[string]any{"runId": runID}, neo4j.EagerResultTransformer,
 		neo4j.ExecuteQueryWithDatabase(s.database), neo4j.ExecuteQueryWithReadersRouting())
 	if err != nil {
@@ -90,10 +170,15 @@ RETURN r.runId AS runId, j.key AS jobKey, r.state AS state, r.startedAt AS start
 	}
 	rec := res.Records[0].AsMap()
 	run := Run{
-		RunID:      asString(rec["runId"]),
-		JobKey:     asString(rec["jobKey"]),
-		State:      asString(rec["state"]),
-		WorkflowID: asString(rec["workflowId"]),
+		RunID:       asString(rec["runId"]),
+		JobKey:      asString(rec["jobKey"]),
+		State:       asString(rec["state"]),
+		WorkflowID:  asString(rec["workflowId"]),
+		ParentRunID: asString(rec["parentRunId"]),
+		Error:       asString(rec["error"]),
+	}
+	if n, ok := rec["attempts"].(int64); ok {
+		run.Attempt = int32(n)
 	}
 	run.StartedAt, _ = rec["startedAt"].(time.Time)
 	run.EndedAt, _ = rec["endedAt"].(time.Time)

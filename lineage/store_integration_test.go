@@ -40,17 +40,17 @@ func TestStoreRoundTripIntegration(t *testing.T) {
 		{
 			name: "start creates the run",
 			run:  lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateStart, StartedAt: start, WorkflowID: "wf-1"},
-			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateStart, StartedAt: start, WorkflowID: "wf-1"},
+			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateStart, Attempt: 1, StartedAt: start, WorkflowID: "wf-1"},
 		},
 		{
 			name: "complete finishes it",
 			run:  lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateComplete, StartedAt: start, EndedAt: end, WorkflowID: "wf-1"},
-			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateComplete, StartedAt: start, EndedAt: end, WorkflowID: "wf-1"},
+			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateComplete, Attempt: 1, StartedAt: start, EndedAt: end, WorkflowID: "wf-1"},
 		},
 		{
 			name: "a late start never moves it back",
 			run:  lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateStart, StartedAt: start, WorkflowID: "wf-1"},
-			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateComplete, StartedAt: start, EndedAt: end, WorkflowID: "wf-1"},
+			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateComplete, Attempt: 1, StartedAt: start, EndedAt: end, WorkflowID: "wf-1"},
 		},
 	}
 	for _, st := range steps {
@@ -86,5 +86,80 @@ RETURN count(DISTINCT r) AS runs, count(e) AS edges, count(DISTINCT j) AS jobs`,
 
 	if _, err := store.GetRun(ctx, runID+"-missing"); !errors.Is(err, lineage.ErrNotFound) {
 		t.Errorf("GetRun(missing) error = %v, want ErrNotFound", err)
+	}
+}
+
+// TestWriteRunsOrderIntegration writes the events of a step that fails
+// twice and then succeeds, in several orders and with repeats: every order
+// gives one run, attempts 3, COMPLETE, one CHILD_OF and one INSTANCE_OF.
+func TestWriteRunsOrderIntegration(t *testing.T) {
+	cfg := testenv.Config(t)
+	driver := testenv.Neo4j(t, cfg)
+	store := lineage.NewStore(driver, cfg.Neo4j.Database)
+	ctx := context.Background()
+	if err := store.EnsureSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	ev := func(runID, state string, attempt int32, sec int) lineage.Run {
+		r := lineage.Run{RunID: runID, JobKey: "train", State: state, Attempt: attempt,
+			StartedAt: t0.Add(time.Duration(sec) * time.Second), WorkflowID: "wf", ParentRunID: runID + "-parent"}
+		if state != lineage.StateStart {
+			r.EndedAt = r.StartedAt.Add(time.Second)
+		}
+		if state == lineage.StateFail {
+			r.Error = "disk full"
+		}
+		return r
+	}
+	orders := []struct {
+		name  string
+		order []int // indexes into the six events below
+	}{
+		{"in order", []int{0, 1, 2, 3, 4, 5}},
+		{"reversed", []int{5, 4, 3, 2, 1, 0}},
+		{"shuffled with repeats", []int{2, 5, 0, 0, 3, 1, 4, 5, 2}},
+	}
+	for _, o := range orders {
+		t.Run(o.name, func(t *testing.T) {
+			id := testenv.Name(t)
+			events := []lineage.Run{
+				ev(id, lineage.StateStart, 1, 0), ev(id, lineage.StateFail, 1, 1),
+				ev(id, lineage.StateStart, 2, 3), ev(id, lineage.StateFail, 2, 4),
+				ev(id, lineage.StateStart, 3, 6), ev(id, lineage.StateComplete, 3, 7),
+			}
+			var batch []lineage.Run
+			for _, i := range o.order {
+				batch = append(batch, events[i])
+			}
+			// Half in one batch, the rest one by one.
+			if err := store.WriteRuns(ctx, batch[:len(batch)/2]); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range batch[len(batch)/2:] {
+				if err := store.WriteRuns(ctx, []lineage.Run{r}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := store.GetRun(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != lineage.StateComplete || got.Attempt != 3 || got.Error != "" ||
+				!got.StartedAt.Equal(t0) || !got.EndedAt.Equal(t0.Add(8*time.Second)) || got.ParentRunID != id+"-parent" {
+				t.Errorf("run = %+v, want COMPLETE after 3 attempts, from 12:00:00 to 12:00:08, child of %s-parent", got, id)
+			}
+			res, err := neo4j.ExecuteQuery(ctx, driver, `
+MATCH (r:Run {runId: $id})
+RETURN count { (r)-[:CHILD_OF]->() } AS parents, count { (r)-[:INSTANCE_OF]->() } AS jobs,
+       count { MATCH (x:Run {runId: $id}) RETURN x } AS runs`,
+				map[string]any{"id": id}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(cfg.Neo4j.Database))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := res.Records[0].AsMap(); m["parents"] != int64(1) || m["jobs"] != int64(1) || m["runs"] != int64(1) {
+				t.Errorf("counts = %v, want one of each", m)
+			}
+		})
 	}
 }
