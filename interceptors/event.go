@@ -137,6 +137,9 @@ type Event struct {
 	WorkflowID   string
 	RunID        string
 	WorkflowType string
+	// ParentRunID is the parent workflow's run id, for workflow events of
+	// child workflows.
+	ParentRunID string
 	// Pipeline is the pipeline's name: the workflow type.
 	Pipeline string
 

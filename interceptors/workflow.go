@@ -114,7 +114,15 @@ func (w *workflowInbound) event(ctx workflow.Context, kind Kind) *Event {
 		Pipeline:     info.WorkflowType.Name,
 		Attempt:      info.Attempt,
 		UserID:       w.run.userID,
+		ParentRunID:  parentRunID(info),
 	}
+}
+
+func parentRunID(info *workflow.Info) string {
+	if info.ParentWorkflowExecution == nil {
+		return ""
+	}
+	return info.ParentWorkflowExecution.RunID
 }
 
 // emit hands e to the observers, unless the workflow is replaying: what was

@@ -380,3 +380,14 @@ func (s *Spool) Close() error {
 	}
 	return nil
 }
+
+// Check reports an error when the spool is nine tenths full or more: the
+// writer is not keeping up (Neo4j down?) and events will soon be refused.
+func (s *Spool) Check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.total*10 >= s.maxBytes*9 {
+		return fmt.Errorf("lineage spool holds %d of %d bytes: is Neo4j reachable?", s.total, s.maxBytes)
+	}
+	return nil
+}

@@ -23,6 +23,8 @@ type Config struct {
 	HTTP HTTPConfig
 	// Log is where logs go and how long they stay.
 	Log LogConfig
+	// Lineage is where lineage events wait for Neo4j.
+	Lineage LineageConfig
 	// ShutdownTimeout bounds the graceful stop: draining the worker and
 	// flushing buffers. Default 30s.
 	ShutdownTimeout time.Duration
@@ -73,6 +75,16 @@ type HTTPConfig struct {
 	Addr string
 }
 
+// LineageConfig holds the lineage spool's settings.
+type LineageConfig struct {
+	// SpoolDir holds lineage events until they are in Neo4j; they survive
+	// restarts and Neo4j outages. Default .run/spool.
+	SpoolDir string
+	// SpoolMaxBytes bounds the spool; past it events are refused, logged
+	// and /readyz fails from nine tenths on. Default 1 GiB.
+	SpoolMaxBytes int64
+}
+
 // LogConfig holds the settings of the main and audit logs.
 type LogConfig struct {
 	// Dir is the folder for pipewatch.log and audit.log. Default .run/logs.
@@ -116,6 +128,7 @@ func DefaultConfig() Config {
 			Dir: DefaultLogDir, Level: "info", MaxSizeBytes: DefaultMaxLogSize,
 			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
 		},
+		Lineage:         LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 }
@@ -194,6 +207,12 @@ func (c Config) Validate() error {
 	if c.Log.AuditRetention < c.Log.Retention {
 		bad("log.audit_retention %s is shorter than log.retention %s: the audit log must be kept at least as long",
 			formatDuration(c.Log.AuditRetention), formatDuration(c.Log.Retention))
+	}
+	if strings.TrimSpace(c.Lineage.SpoolDir) == "" {
+		bad("lineage.spool_dir must not be empty")
+	}
+	if c.Lineage.SpoolMaxBytes < 1<<20 {
+		bad("lineage.spool_max_bytes %d is below the minimum of 1048576 (1 MiB)", c.Lineage.SpoolMaxBytes)
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout %s must be positive", formatDuration(c.ShutdownTimeout))

@@ -318,6 +318,8 @@ func settings() []setting {
 		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }},
 		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }},
 		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }},
+		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }},
+		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }},
 		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }},
 	}
 }

@@ -73,8 +73,23 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		log.Warn("search attributes not written: register them as Keyword (scripts/temporal.sh does) and restart",
 			zap.Strings("missing", missing), zap.Error(err))
 	}
+	spool, err := lineage.OpenSpool(cfg.Lineage.SpoolDir, lineage.SpoolOptions{
+		MaxBytes: cfg.Lineage.SpoolMaxBytes,
+		OnCorruption: func(c lineage.Corruption) {
+			log.Error("lineage spool record damaged, skipped", zap.String("segment", c.Segment),
+				zap.Int64("offset", c.Offset), zap.Int64("skipped_bytes", c.Skipped), zap.String("reason", c.Reason))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "lineage spool", spool.Close)
+
 	pw := interceptors.New(interceptors.Options{
-		Observers:        []interceptors.Observer{interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline)},
+		Observers: []interceptors.Observer{
+			interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline),
+			interceptors.NewLineageObserver(spool, logs.Main),
+		},
 		SearchAttributes: err == nil && len(missing) == 0,
 		Summaries:        true,
 		Usage:            usage.Load,
@@ -98,6 +113,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		Handler: NewMux(reg.Handler(), []Check{
 			{Name: "temporal", Run: func(ctx context.Context) error { return CheckTemporal(ctx, tc, cfg.Temporal.Namespace) }},
 			{Name: "neo4j", Run: func(ctx context.Context) error { return CheckNeo4j(ctx, driver, cfg.Neo4j.Database) }},
+			{Name: "lineage_spool", Run: func(context.Context) error { return spool.Check() }},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
@@ -109,6 +125,13 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		Interceptors:      []interceptor.WorkerInterceptor{pw},
 	})
 	Register(w, Steps{Demo: &activities.Demo{Runs: store}})
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	writerDone := make(chan struct{})
+	writer := &lineage.Writer{Spool: spool, Store: store, OnError: func(err error) {
+		log.Warn("lineage write failed; events stay spooled and are retried", zap.Error(err))
+	}}
+	go func() { defer close(writerDone); writer.Run(writerCtx, cfg.ShutdownTimeout/2) }()
+	defer func() { stopWriter(); <-writerDone }() // after the worker drained: its last events get written
 	if err := w.Start(); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("start temporal worker on task queue %q: %w", cfg.Temporal.TaskQueue, err)

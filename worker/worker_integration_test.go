@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"go.temporal.io/sdk/client"
 
 	"github.com/pipewatch/pipewatch/internal/testenv"
@@ -97,7 +98,7 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &ready); err != nil {
 		t.Fatalf("/readyz body %q: %v", body, err)
 	}
-	if code != 200 || ready.Status != "ready" || ready.Checks["temporal"] != "ok" || ready.Checks["neo4j"] != "ok" || len(ready.Checks) != 2 {
+	if code != 200 || ready.Status != "ready" || ready.Checks["temporal"] != "ok" || ready.Checks["neo4j"] != "ok" || ready.Checks["lineage_spool"] != "ok" || len(ready.Checks) != 3 {
 		t.Errorf("/readyz = %d %+v", code, ready)
 	}
 	// The SDK's metrics reach the registry through tally, flushed every
@@ -152,6 +153,32 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 	if err := logs.Close(); err != nil {
 		t.Fatal(err)
 	}
+	// Lineage: the interceptor's run events went through the spool to Neo4j
+	// (the graceful stop drains it): the workflow run and its two activity
+	// runs, each COMPLETE after one attempt, the activities CHILD_OF the run.
+	wfRun, err := store.GetRun(context.Background(), run.GetRunID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wfRun.State != lineage.StateComplete || wfRun.Attempt != 1 || wfRun.ParentRunID != "" {
+		t.Errorf("workflow run in Neo4j = %+v", wfRun)
+	}
+	rows, err := neo4j.ExecuteQuery(context.Background(), testenv.Neo4j(t, cfg), `
+MATCH (a:Run)-[:CHILD_OF]->(:Run {runId: $runId}), (a)-[:INSTANCE_OF]->(j:Job)
+RETURN j.key AS step, a.state AS state, a.attempts AS attempts ORDER BY step`,
+		map[string]any{"runId": run.GetRunID()}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(cfg.Neo4j.Database))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var children []string
+	for _, r := range rows.Records {
+		m := r.AsMap()
+		children = append(children, fmt.Sprintf("%v %v %v", m["step"], m["state"], m["attempts"]))
+	}
+	if got, want := strings.Join(children, "; "), "pipewatch.demo.Greet COMPLETE 1; pipewatch.demo.Record COMPLETE 1"; got != want {
+		t.Errorf("activity runs under the workflow run = %q, want %q", got, want)
+	}
+
 	msgs := logMessages(t, filepath.Join(cfg.Log.Dir, "pipewatch.log"))
 	for _, want := range []string{"worker started", "worker stopping", "worker stopped"} {
 		if msgs[want] != 1 {

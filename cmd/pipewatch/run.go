@@ -65,7 +65,7 @@ func newRunDemoCmd() *cobra.Command {
 			fmt.Fprintf(out, "  Metrics       http://%s/metrics\n", cfg.HTTP.Addr)
 			fmt.Fprintf(out, "  Readiness     http://%s/readyz\n", cfg.HTTP.Addr)
 			fmt.Fprintf(out, "  Lineage       paste into Neo4j Browser or cypher-shell (%s, user %s):\n", cfg.Neo4j.URI, cfg.Neo4j.User)
-			fmt.Fprintf(out, "    MATCH (r:Run {runId: '%s'})-[:INSTANCE_OF]->(j:Job) RETURN r.runId, r.state, r.startedAt, r.endedAt, j.key\n\n", res.RunID)
+			fmt.Fprintf(out, "    MATCH (r:Run {runId: '%s'})-[:INSTANCE_OF]->(j:Job) OPTIONAL MATCH (s:Run)-[:CHILD_OF]->(r) RETURN r, j, s\n\n", res.RunID)
 			return nil
 		},
 	}

@@ -38,6 +38,7 @@ func Config(t testing.TB) worker.Config {
 		t.Fatalf("stack configuration: %v", err)
 	}
 	cfg.Log.Dir = t.TempDir()
+	cfg.Lineage.SpoolDir = t.TempDir()
 	return cfg
 }
 

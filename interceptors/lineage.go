@@ -1,0 +1,81 @@
+package interceptors
+
+import (
+	"context"
+	"encoding/json"
+
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+
+	"github.com/pipewatch/pipewatch/lineage"
+)
+
+// LineageObserver records every workflow run and activity attempt series
+// as a lineage Run in the spool, from which lineage.Writer stores them in
+// Neo4j. Appending is a write to a local file; nothing here waits on Neo4j.
+type LineageObserver struct {
+	BaseObserver
+	spool *lineage.Spool
+	log   *zap.Logger
+}
+
+// NewLineageObserver returns an observer appending to spool. A full spool
+// is logged at error level for every event it refuses (and shows in
+// /readyz); the events are not written.
+func NewLineageObserver(spool *lineage.Spool, log *zap.Logger) *LineageObserver {
+	return &LineageObserver{spool: spool, log: log}
+}
+
+// ObserveActivity records an activity's attempts as one run, child of its
+// workflow run.
+func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
+	r := lineage.Run{
+		RunID:       lineage.ActivityRunID(e.RunID, e.ActivityID),
+		JobKey:      e.Step,
+		Attempt:     e.Attempt,
+		WorkflowID:  e.WorkflowID,
+		ParentRunID: e.RunID,
+	}
+	switch e.Kind {
+	case ActivityStarted, ActivityRetried:
+		r.State, r.StartedAt = lineage.StateStart, e.Time
+	case ActivityCompleted:
+		r.State, r.StartedAt, r.EndedAt = lineage.StateComplete, e.Time.Add(-e.Duration), e.Time
+	case ActivityFailed:
+		r.State, r.StartedAt, r.EndedAt, r.Error = lineage.StateFail, e.Time.Add(-e.Duration), e.Time, errorMessage(e.Err)
+	default:
+		return
+	}
+	o.append(r)
+}
+
+// ObserveWorkflow records workflow runs, child of their parent run.
+func (o *LineageObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
+	r := lineage.Run{RunID: e.RunID, JobKey: e.WorkflowType, Attempt: e.Attempt, WorkflowID: e.WorkflowID, ParentRunID: e.ParentRunID}
+	switch e.Kind {
+	case WorkflowStarted:
+		r.State, r.StartedAt = lineage.StateStart, e.Time
+	case WorkflowCompleted, WorkflowContinuedAsNew:
+		r.State = lineage.StateComplete
+	case WorkflowFailed:
+		r.State, r.Error = lineage.StateFail, errorMessage(e.Err)
+	case WorkflowCanceled:
+		r.State = lineage.StateAbort
+	default:
+		return
+	}
+	if r.State != lineage.StateStart {
+		r.StartedAt, r.EndedAt = e.Time.Add(-e.Duration), e.Time
+	}
+	o.append(r)
+}
+
+func (o *LineageObserver) append(r lineage.Run) {
+	b, err := json.Marshal(r)
+	if err == nil {
+		err = o.spool.Append(b)
+	}
+	if err != nil {
+		o.log.Error("lineage event not spooled", zap.String("run_id", r.RunID), zap.String("state", r.State), zap.Error(err))
+	}
+}
