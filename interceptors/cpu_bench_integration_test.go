@@ -27,6 +27,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/metrics"
 )
@@ -114,11 +115,20 @@ func TestBenchInterceptorCPU(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
 			go func() { defer close(done); usage.Run(ctx, 5*time.Second) }()
+			// The lineage observer spools run events as in the worker; the
+			// writer that drains them to Neo4j is not run (there is no Neo4j
+			// here): its cost is lineage's own benchmark.
+			spool, err := lineage.OpenSpool(t.TempDir(), lineage.SpoolOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			ic := New(Options{
-				Observers:        []Observer{NewLogObserver(logs.Main), NewMetricsObserver(m)},
+				Observers: []Observer{
+					NewLogObserver(logs.Main), NewMetricsObserver(m), NewLineageObserver(spool, logs.Main),
+				},
 				SearchAttributes: true, Summaries: true, Usage: usage.Load,
 			})
-			return []interceptor.WorkerInterceptor{ic}, func() { cancel(); <-done; _ = logs.Close() }
+			return []interceptor.WorkerInterceptor{ic}, func() { cancel(); <-done; _ = spool.Close(); _ = logs.Close() }
 		}},
 		{"otel", func(t *testing.T) ([]interceptor.WorkerInterceptor, func()) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
