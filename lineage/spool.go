@@ -67,8 +67,10 @@ type SpoolOptions struct {
 	MaxBytes int64
 	// SegmentBytes starts a new segment file past this size. Zero means 16 MiB.
 	SegmentBytes int64
-	// SyncEvery syncs appended records to disk at this interval. Zero
-	// means 100ms.
+	// SyncEvery syncs appended records to disk at this interval. Appends
+	// reach the operating system at once, so a killed process loses
+	// nothing; a machine that loses power loses at most this much. Zero
+	// means 1s.
 	SyncEvery time.Duration
 	// OnCorruption is told of every damaged record skipped. Nil ignores them.
 	OnCorruption func(Corruption)
@@ -93,7 +95,7 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 		opts.SegmentBytes = 16 << 20
 	}
 	if opts.SyncEvery == 0 {
-		opts.SyncEvery = 100 * time.Millisecond
+		opts.SyncEvery = time.Second
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("lineage: create spool dir %q: %w", dir, err)

@@ -191,3 +191,18 @@ func TestFoldRuns(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSpoolAppend(b *testing.B) {
+	s, err := OpenSpool(b.TempDir(), SpoolOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	rec := []byte(`{"runId":"01a219c0-d3ba-7df8-8d52-c6731d9bae90/activity/15","jobKey":"pipewatch.demo.Record","state":"START","attempt":1,"startedAt":"2026-11-26T21:26:37.239Z","workflowId":"pipewatch-demo-20261126-212637.239","parentRunId":"01a219c0-d3ba-7df8-8d52-c6731d9bae90"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Append(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
