@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 		Interceptors:      []interceptor.WorkerInterceptor{pw},
 	})
-	Register(w, Steps{Demo: &activities.Demo{Runs: store}})
+	Register(w, Steps{Demo: &activities.Demo{}})
 	writerCtx, stopWriter := context.WithCancel(context.Background())
 	writerDone := make(chan struct{})
 	writer := &lineage.Writer{Spool: spool, Store: store, OnError: func(err error) {
@@ -173,7 +173,7 @@ func Register(w sdkworker.Registry, steps Steps) {
 	w.RegisterWorkflowWithOptions(workflows.DemoWorkflow, workflow.RegisterOptions{Name: workflows.DemoWorkflowName})
 	if steps.Demo != nil {
 		w.RegisterActivityWithOptions(steps.Demo.Greet, activity.RegisterOptions{Name: activities.DemoGreetName})
-		w.RegisterActivityWithOptions(steps.Demo.Record, activity.RegisterOptions{Name: activities.DemoRecordName})
+		w.RegisterActivityWithOptions(steps.Demo.Count, activity.RegisterOptions{Name: activities.DemoCountName})
 	}
 }
 

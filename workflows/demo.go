@@ -21,32 +21,27 @@ type DemoInput struct {
 // DemoResult is what DemoWorkflow returns.
 type DemoResult struct {
 	Greeting string
+	Letters  int
 	// RunID is the workflow's run id, the key of its (:Run) node in Neo4j.
 	RunID string
 }
 
-// DemoWorkflow greets, then records its run in the lineage graph: the
-// smallest workflow that touches every part of the stack.
+// DemoWorkflow greets, then counts the greeting's letters: the smallest
+// pipeline whose steps pipewatch logs, counts, shows in the Temporal UI and
+// records as runs in Neo4j.
 func DemoWorkflow(ctx workflow.Context, in DemoInput) (DemoResult, error) {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second},
 	})
-	info := workflow.GetInfo(ctx)
-
 	var greeting string
 	if err := workflow.ExecuteActivity(ctx, activities.DemoGreetName, activities.GreetInput{Name: in.Name}).
 		Get(ctx, &greeting); err != nil {
 		return DemoResult{}, fmt.Errorf("greet: %w", err)
 	}
-	rec := activities.RecordInput{
-		WorkflowID: info.WorkflowExecution.ID,
-		RunID:      info.WorkflowExecution.RunID,
-		JobKey:     DemoWorkflowName,
-		StartedAt:  info.WorkflowStartTime,
+	var letters int
+	if err := workflow.ExecuteActivity(ctx, activities.DemoCountName, greeting).Get(ctx, &letters); err != nil {
+		return DemoResult{}, fmt.Errorf("count: %w", err)
 	}
-	if err := workflow.ExecuteActivity(ctx, activities.DemoRecordName, rec).Get(ctx, nil); err != nil {
-		return DemoResult{}, fmt.Errorf("record run: %w", err)
-	}
-	return DemoResult{Greeting: greeting, RunID: info.WorkflowExecution.RunID}, nil
+	return DemoResult{Greeting: greeting, Letters: letters, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}, nil
 }

@@ -56,7 +56,7 @@ func newRunDemoCmd() *cobra.Command {
 				return fmt.Errorf("demo workflow %s: %w (is `pipewatch worker` running on task queue %q?)", id, err, cfg.Temporal.TaskQueue)
 			}
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "\nDemo workflow %s completed: %q\n\n", id, res.Greeting)
+			fmt.Fprintf(out, "\nDemo workflow %s completed: %q, %d letters\n\n", id, res.Greeting, res.Letters)
 			if err := printProgress(ctx, out, c, id, run.GetRunID()); err != nil {
 				return err
 			}
