@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -16,6 +17,7 @@ var ErrNotFound = errors.New("lineage: not found")
 type Store struct {
 	driver   neo4j.DriverWithContext
 	database string
+	schema   atomic.Bool // constraints ensured; WriteRuns ensures them until then
 }
 
 // NewStore returns a Store on an open driver. The driver stays the caller's
@@ -41,6 +43,7 @@ func (s *Store) EnsureSchema(ctx context.Context) error {
 			return fmt.Errorf("lineage: ensure schema (%s): %w", stmt, err)
 		}
 	}
+	s.schema.Store(true)
 	return nil
 }
 
@@ -72,6 +75,13 @@ MERGE (r)-[:CHILD_OF]->(p)`
 func (s *Store) WriteRuns(ctx context.Context, runs []Run) error {
 	if len(runs) == 0 {
 		return nil
+	}
+	// Neo4j may have been down when the worker started: ensure the
+	// constraints (MERGE's uniqueness) before the first write that can.
+	if !s.schema.Load() {
+		if err := s.EnsureSchema(ctx); err != nil {
+			return err
+		}
 	}
 	// One row per run: rows of one statement do not see each other's writes.
 	runs = foldRuns(runs)
@@ -145,11 +155,6 @@ func rankOf(r Run) int64 {
 		rank++
 	}
 	return rank
-}
-
-// RecordRun writes one run event; see WriteRuns.
-func (s *Store) RecordRun(ctx context.Context, run Run) error {
-	return s.WriteRuns(ctx, []Run{run})
 }
 
 // GetRun reads a run back by id.

@@ -54,7 +54,7 @@ func TestStoreRoundTripIntegration(t *testing.T) {
 		},
 	}
 	for _, st := range steps {
-		if err := store.RecordRun(ctx, st.run); err != nil {
+		if err := store.WriteRuns(ctx, []lineage.Run{st.run}); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		got, err := store.GetRun(ctx, runID)
@@ -95,11 +95,8 @@ RETURN count(DISTINCT r) AS runs, count(e) AS edges, count(DISTINCT j) AS jobs`,
 func TestWriteRunsOrderIntegration(t *testing.T) {
 	cfg := testenv.Config(t)
 	driver := testenv.Neo4j(t, cfg)
-	store := lineage.NewStore(driver, cfg.Neo4j.Database)
+	store := lineage.NewStore(driver, cfg.Neo4j.Database) // WriteRuns ensures the schema itself
 	ctx := context.Background()
-	if err := store.EnsureSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	ev := func(runID, state string, attempt int32, sec int) lineage.Run {
 		r := lineage.Run{RunID: runID, JobKey: "train", State: state, Attempt: attempt,

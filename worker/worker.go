@@ -100,10 +100,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	defer closeLogged(log, "neo4j driver", func() error { return driver.Close(context.Background()) })
-	store := lineage.NewStore(driver, cfg.Neo4j.Database)
-	if err := store.EnsureSchema(ctx); err != nil {
-		log.Warn("lineage schema not ensured; Neo4j may be down, /readyz will say", zap.Error(err))
-	}
+	store := lineage.NewStore(driver, cfg.Neo4j.Database) // ensures its schema on the first write
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
