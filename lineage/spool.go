@@ -261,49 +261,63 @@ func (s *Spool) readSegment(pos Position, max int) ([][]byte, int64, error) {
 		return nil, 0, fmt.Errorf("lineage: read spool: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(bufio.NewReader(io.NewSectionReader(f, pos.Offset, 1<<62)))
-	if err != nil {
-		return nil, 0, fmt.Errorf("lineage: read spool: %w", err)
-	}
+	// Read only as far as the records returned: a backlog of a full
+	// segment is not read again for every batch.
+	off := pos.Offset
+	r := bufio.NewReaderSize(io.NewSectionReader(f, off, 1<<62), 64<<10)
 	var out [][]byte
-	off := 0
-	for len(out) < max && len(data)-off >= headerSize {
-		if string(data[off:off+4]) != recordMagic {
-			off = s.skip(pos, data, off, "no record marker")
-			continue
+	for len(out) < max {
+		h, _ := r.Peek(headerSize)
+		if len(h) < headerSize {
+			break // end of segment, or a header still being written
 		}
-		n := int(binary.LittleEndian.Uint32(data[off+4 : off+8]))
-		if n > maxRecord {
-			off = s.skip(pos, data, off, fmt.Sprintf("length %d exceeds %d", n, maxRecord))
-			continue
+		n := int(binary.LittleEndian.Uint32(h[4:8]))
+		reason := ""
+		switch {
+		case string(h[:4]) != recordMagic:
+			reason = "no record marker"
+		case n > maxRecord:
+			reason = fmt.Sprintf("length %d exceeds %d", n, maxRecord)
 		}
-		if len(data)-off-headerSize < n {
-			break // the rest is still being written
+		if reason == "" {
+			sum := binary.LittleEndian.Uint32(h[8:12])
+			rec := make([]byte, headerSize+n)
+			if _, err := io.ReadFull(r, rec); err != nil {
+				break // the rest is still being written
+			}
+			if payload := rec[headerSize:]; checksum(payload) == sum {
+				out = append(out, payload)
+				off += int64(headerSize + n)
+				continue
+			}
+			reason = "checksum mismatch"
 		}
-		payload := data[off+headerSize : off+headerSize+n]
-		if checksum(payload) != binary.LittleEndian.Uint32(data[off+8:off+12]) {
-			off = s.skip(pos, data, off, "checksum mismatch")
-			continue
+		// Damaged (rare): find the next record marker from the file itself.
+		next, err := s.skip(f, pos.Segment, off, reason)
+		if err != nil {
+			return nil, 0, err
 		}
-		out = append(out, bytes.Clone(payload))
-		off += headerSize + n
+		off = next
+		r.Reset(io.NewSectionReader(f, off, 1<<62))
 	}
-	return out, pos.Offset + int64(off), nil
+	return out, off, nil
 }
 
 // skip reports the damaged record at off and returns the offset of the next
-// record marker (or the end of data).
-func (s *Spool) skip(pos Position, data []byte, off int, reason string) int {
-	next := bytes.Index(data[off+1:], []byte(recordMagic))
-	end := len(data)
-	if next >= 0 {
-		end = off + 1 + next
+// record marker after it, or the end of the segment.
+func (s *Spool) skip(f *os.File, segment uint64, off int64, reason string) (int64, error) {
+	data, err := io.ReadAll(io.NewSectionReader(f, off+1, 1<<62))
+	if err != nil {
+		return 0, fmt.Errorf("lineage: read spool: %w", err)
+	}
+	next := off + 1 + int64(len(data))
+	if i := bytes.Index(data, []byte(recordMagic)); i >= 0 {
+		next = off + 1 + int64(i)
 	}
 	if s.onSkip != nil {
-		s.onSkip(Corruption{Segment: filepath.Base(s.segmentPath(pos.Segment)), Offset: pos.Offset + int64(off),
-			Skipped: int64(end - off), Reason: reason})
+		s.onSkip(Corruption{Segment: filepath.Base(s.segmentPath(segment)), Offset: off, Skipped: next - off, Reason: reason})
 	}
-	return end
+	return next, nil
 }
 
 // Commit moves the read position to pos (as returned by Read), durably,
