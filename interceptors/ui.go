@@ -3,6 +3,7 @@ package interceptors
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -64,15 +65,15 @@ func (w *workflowInbound) uiStep(ctx workflow.Context, step string, typ StepType
 
 // uiEnded records how the run ended; a run that continues as new leaves
 // the status to its successor.
-func (w *workflowInbound) uiEnded(ctx workflow.Context, e *Event) {
+func (w *workflowInbound) uiEnded(ctx workflow.Context, kind Kind, now time.Time) {
 	steps := len(w.run.progress.Steps)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Pipeline **%s** %s after %d steps in %s",
-		w.run.progress.Pipeline, e.Kind.Status(), steps, since(e.Time, w.run.info.WorkflowStartTime)))
-	if e.Kind == WorkflowContinuedAsNew {
+		w.run.progress.Pipeline, kind.Status(), steps, since(now, w.run.info.WorkflowStartTime)))
+	if kind == WorkflowContinuedAsNew {
 		return
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	w.upsert(dctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet(e.Kind.Status()))
+	w.upsert(dctx, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet(kind.Status()))
 }
 
 // upsert writes search attributes when this run writes them. A failure is

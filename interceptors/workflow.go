@@ -53,21 +53,26 @@ func (w *workflowInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.
 		workflow.GetLogger(ctx).Warn("pipewatch: cannot register the progress query", "query", ProgressQuery, "error", err)
 	}
 	w.uiStarted(ctx)
-	w.emit(ctx, w.event(ctx, WorkflowStarted))
+	if observing(ctx) {
+		w.root.emitWorkflow(ctx, w.event(ctx, WorkflowStarted))
+	}
 	w.watch(ctx)
 
 	res, err := w.Next.ExecuteWorkflow(ctx, in)
 	w.settle(ctx)
 
-	e := w.event(ctx, outcome(err))
-	e.Duration = e.Time.Sub(r.info.WorkflowStartTime)
-	if e.Kind == WorkflowFailed {
-		e.Err, e.ErrType = err, errorType(err)
-	}
-	r.progress.Status = e.Kind.Status()
+	kind, now := outcome(err), workflow.Now(ctx)
+	r.progress.Status = kind.Status()
 	r.progress.Current = ""
-	w.uiEnded(ctx, e)
-	w.emit(ctx, e)
+	w.uiEnded(ctx, kind, now)
+	if observing(ctx) {
+		e := w.event(ctx, kind)
+		e.Duration = now.Sub(r.info.WorkflowStartTime)
+		if kind == WorkflowFailed {
+			e.Err, e.ErrType = err, errorType(err)
+		}
+		w.root.emitWorkflow(ctx, e)
+	}
 	return res, err
 }
 
@@ -125,14 +130,10 @@ func parentRunID(info *workflow.Info) string {
 	return info.ParentWorkflowExecution.RunID
 }
 
-// emit hands e to the observers, unless the workflow is replaying: what was
-// observed when the history was first made is not observed again.
-func (w *workflowInbound) emit(ctx workflow.Context, e *Event) {
-	if workflow.IsReplaying(ctx) {
-		return
-	}
-	w.root.emitWorkflow(ctx, e)
-}
+// observing says whether events go to the observers: not while replaying,
+// since what was observed when the history was made is not observed again
+// (nor is an event built for it).
+func observing(ctx workflow.Context) bool { return !workflow.IsReplaying(ctx) }
 
 // trackedStep is a scheduled step whose end has not been reported yet.
 type trackedStep struct {
@@ -156,9 +157,11 @@ func (w *workflowInbound) track(ctx workflow.Context, typ StepType, name string,
 	r.progress.Current = name
 	w.pending = append(w.pending, ts)
 	w.uiStep(ctx, name, typ)
-	e := w.event(ctx, StepScheduled)
-	e.Step, e.StepType, e.Attempt = name, typ, 0
-	w.emit(ctx, e)
+	if observing(ctx) {
+		e := w.event(ctx, StepScheduled)
+		e.Step, e.StepType, e.Attempt = name, typ, 0
+		w.root.emitWorkflow(ctx, e)
+	}
 }
 
 // watch starts the run's one tracking coroutine. It issues no commands, so
@@ -201,27 +204,34 @@ func (w *workflowInbound) settle(ctx workflow.Context) {
 // finish reports a settled step.
 func (w *workflowInbound) finish(ctx workflow.Context, ts *trackedStep) {
 	err := ts.f.Get(ctx, nil) // ready: returns at once
-	e := w.event(ctx, StepCompleted)
-	e.Step, e.StepType, e.Attempt = ts.name, ts.typ, 0
-	e.Duration = e.Time.Sub(ts.start)
-	e.RanHere = ts.typ != StepChildWorkflow && w.root.attempts.get(e.RunID, ts.name) > 0
+	kind := StepCompleted
 	switch {
 	case err == nil:
 	case temporal.IsCanceledError(err):
-		e.Kind = StepCanceled
+		kind = StepCanceled
 	default:
-		e.Kind, e.Err, e.ErrType = StepFailed, err, errorType(err)
+		kind = StepFailed
 	}
+	dur := workflow.Now(ctx).Sub(ts.start)
 	r := &w.run
 	s := &r.progress.Steps[ts.idx]
-	s.Status, s.Duration = e.Kind.Status(), e.Duration
+	s.Status, s.Duration = kind.Status(), dur
 	if err != nil {
 		s.Error = err.Error()
 	}
 	if r.progress.Current == ts.name {
 		r.progress.Current = ""
 	}
-	w.emit(ctx, e)
+	if !observing(ctx) {
+		return
+	}
+	e := w.event(ctx, kind)
+	e.Step, e.StepType, e.Attempt, e.Duration = ts.name, ts.typ, 0, dur
+	e.RanHere = ts.typ != StepChildWorkflow && w.root.attempts.get(e.RunID, ts.name) > 0
+	if kind == StepFailed {
+		e.Err, e.ErrType = err, errorType(err)
+	}
+	w.root.emitWorkflow(ctx, e)
 }
 
 // workflowOutbound sees the steps a workflow schedules.
