@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,6 +149,9 @@ func TestBenchInterceptorCPU(t *testing.T) {
 	for r := 0; r < rounds; r++ {
 		for k := range configs {
 			c := configs[(r+k)%len(configs)] // rotate the order every round
+			// Goroutines the worker starts inherit the label, so a CPU
+			// profile (-cpuprofile) splits by config: -tagfocus config=bare.
+			pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("config", c.name)))
 			ics, stop := c.setup(t)
 			queue := fmt.Sprintf("%s-%s-%d", prefix, c.name, r)
 			w := worker.New(tc, queue, worker.Options{Interceptors: ics})

@@ -2,7 +2,7 @@ package interceptors
 
 import (
 	"context"
-	"encoding/json"
+	"sync"
 
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
@@ -17,6 +17,7 @@ type LineageObserver struct {
 	BaseObserver
 	spool *lineage.Spool
 	log   *zap.Logger
+	bufs  sync.Pool // *[]byte, so an event's encoding allocates nothing
 }
 
 // NewLineageObserver returns an observer appending to spool. A full spool
@@ -71,10 +72,13 @@ func (o *LineageObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
 }
 
 func (o *LineageObserver) append(r lineage.Run) {
-	b, err := json.Marshal(r)
-	if err == nil {
-		err = o.spool.Append(b)
+	buf, _ := o.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
 	}
+	*buf = r.AppendJSON((*buf)[:0])
+	err := o.spool.Append(*buf) // the spool has written it when Append returns
+	o.bufs.Put(buf)
 	if err != nil {
 		o.log.Error("lineage event not spooled", zap.String("run_id", r.RunID), zap.String("state", r.State), zap.Error(err))
 	}

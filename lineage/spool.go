@@ -39,7 +39,8 @@ type Spool struct {
 	w       *os.File // the segment appended to
 	wSeq    uint64
 	wSize   int64
-	total   int64 // bytes in all segments
+	frame   []byte // Append's framing buffer, reused
+	total   int64  // bytes in all segments
 	pos     Position
 	dirty   bool // appended since the last sync
 	stop    chan struct{}
@@ -166,27 +167,28 @@ func (s *Spool) openSegment(seq uint64) error {
 // when Append returns and on disk within SyncEvery. A full spool takes none
 // of them and returns ErrSpoolFull.
 func (s *Spool) Append(payloads ...[]byte) error {
-	var buf bytes.Buffer
 	for _, p := range payloads {
 		if len(p) > maxRecord {
 			return fmt.Errorf("lineage: spool record of %d bytes exceeds %d", len(p), maxRecord)
 		}
-		var h [headerSize]byte
-		copy(h[:4], recordMagic)
-		binary.LittleEndian.PutUint32(h[4:8], uint32(len(p)))
-		binary.LittleEndian.PutUint32(h[8:12], checksum(p))
-		buf.Write(h[:])
-		buf.Write(p)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.w == nil {
 		return fmt.Errorf("lineage: spool: %w", os.ErrClosed)
 	}
-	if s.total+int64(buf.Len()) > s.maxBytes {
+	buf := s.frame[:0] // reused: framing allocates nothing
+	for _, p := range payloads {
+		buf = append(buf, recordMagic...)
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(p)))
+		buf = binary.LittleEndian.AppendUint32(buf, checksum(p))
+		buf = append(buf, p...)
+	}
+	s.frame = buf
+	if s.total+int64(len(buf)) > s.maxBytes {
 		return fmt.Errorf("%w: %d of %d bytes used", ErrSpoolFull, s.total, s.maxBytes)
 	}
-	if s.wSize > 0 && s.wSize+int64(buf.Len()) > s.segmentBytes {
+	if s.wSize > 0 && s.wSize+int64(len(buf)) > s.segmentBytes {
 		if err := s.w.Sync(); err != nil {
 			return fmt.Errorf("lineage: sync spool segment: %w", err)
 		}
@@ -195,7 +197,7 @@ func (s *Spool) Append(payloads ...[]byte) error {
 			return err
 		}
 	}
-	n, err := s.w.Write(buf.Bytes())
+	n, err := s.w.Write(buf)
 	s.wSize += int64(n)
 	s.total += int64(n)
 	s.dirty = true

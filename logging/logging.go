@@ -48,8 +48,14 @@ type Options struct {
 	// DefaultAuditRetention (7 years, 2557 days); negative is an error.
 	AuditRetention time.Duration
 	// Console receives the human-readable copy of the main log; writes to
-	// it are serialized. Nil means os.Stderr; io.Discard silences it.
+	// it are serialized. Nil means os.Stderr; io.Discard turns it off, so
+	// no line is encoded for it.
 	Console io.Writer
+	// ConsoleLevel is the lowest level copied to Console: debug, info, warn,
+	// error, or off. Empty means Level. A worker running many short steps
+	// may keep its file at info and its console at warn: each console line
+	// costs about as much as its file line.
+	ConsoleLevel string
 	// Clock tells the time of log lines, audit records, rotations and
 	// retention. Nil means the system clock.
 	Clock Clock
@@ -77,7 +83,7 @@ type Loggers struct {
 // retention to rotated files left by earlier runs. The audit chain goes on
 // from the newest record already there.
 func New(opts Options) (*Loggers, error) {
-	opts, level, err := opts.withDefaults()
+	opts, level, consoleLevel, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
@@ -96,10 +102,10 @@ func New(opts Options) (*Loggers, error) {
 		return nil, errors.Join(fmt.Errorf("logging: %w", err), mainFile.Close())
 	}
 	console := zapcore.Lock(zapcore.AddSync(opts.Console))
-	core := zapcore.NewTee(
-		zapcore.NewCore(zapcore.NewJSONEncoder(jsonEncoderConfig()), mainFile, level),
-		zapcore.NewCore(zapcore.NewConsoleEncoder(consoleEncoderConfig()), console, level),
-	)
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(jsonEncoderConfig()), mainFile, level)
+	if opts.Console != io.Discard && consoleLevel != nil {
+		core = zapcore.NewTee(core, zapcore.NewCore(zapcore.NewConsoleEncoder(consoleEncoderConfig()), console, *consoleLevel))
+	}
 	logger := zap.New(core, zap.WithClock(zapClock{opts.Clock}), zap.AddCaller(), zap.ErrorOutput(console))
 	audit, bad, err := openAudit(auditFile, opts.Clock)
 	if err != nil {
@@ -112,34 +118,38 @@ func New(opts Options) (*Loggers, error) {
 	return &Loggers{Main: logger, Audit: audit, main: mainFile, audit: auditFile}, nil
 }
 
-// withDefaults checks opts and fills in the defaults of zero fields.
-func (opts Options) withDefaults() (Options, zapcore.Level, error) {
+// withDefaults checks opts and fills in the defaults of zero fields. The
+// console level is nil when the console is off.
+func (opts Options) withDefaults() (Options, zapcore.Level, *zapcore.Level, error) {
 	if strings.TrimSpace(opts.Dir) == "" {
-		return opts, 0, fmt.Errorf("logging: dir %q is empty (Options.Dir is required)", opts.Dir)
+		return opts, 0, nil, fmt.Errorf("logging: dir %q is empty (Options.Dir is required)", opts.Dir)
 	}
 	if opts.Level == "" {
 		opts.Level = "info"
 	}
-	var level zapcore.Level
-	switch opts.Level {
-	case "debug":
-		level = zapcore.DebugLevel
-	case "info":
-		level = zapcore.InfoLevel
-	case "warn":
-		level = zapcore.WarnLevel
-	case "error":
-		level = zapcore.ErrorLevel
+	level, ok := parseLevel(opts.Level)
+	if !ok {
+		return opts, 0, nil, fmt.Errorf("logging: level %q is not one of debug, info, warn, error", opts.Level)
+	}
+	var consoleLevel *zapcore.Level
+	switch opts.ConsoleLevel {
+	case "":
+		consoleLevel = &level
+	case "off":
 	default:
-		return opts, 0, fmt.Errorf("logging: level %q is not one of debug, info, warn, error", opts.Level)
+		l, ok := parseLevel(opts.ConsoleLevel)
+		if !ok {
+			return opts, 0, nil, fmt.Errorf("logging: console level %q is not one of debug, info, warn, error, off", opts.ConsoleLevel)
+		}
+		consoleLevel = &l
 	}
 	switch {
 	case opts.MaxSizeBytes < 0:
-		return opts, 0, fmt.Errorf("logging: max size %d bytes is negative (Options.MaxSizeBytes)", opts.MaxSizeBytes)
+		return opts, 0, nil, fmt.Errorf("logging: max size %d bytes is negative (Options.MaxSizeBytes)", opts.MaxSizeBytes)
 	case opts.MainRetention < 0:
-		return opts, 0, fmt.Errorf("logging: main retention %s is negative (Options.MainRetention)", opts.MainRetention)
+		return opts, 0, nil, fmt.Errorf("logging: main retention %s is negative (Options.MainRetention)", opts.MainRetention)
 	case opts.AuditRetention < 0:
-		return opts, 0, fmt.Errorf("logging: audit retention %s is negative (Options.AuditRetention)", opts.AuditRetention)
+		return opts, 0, nil, fmt.Errorf("logging: audit retention %s is negative (Options.AuditRetention)", opts.AuditRetention)
 	}
 	if opts.MaxSizeBytes == 0 {
 		opts.MaxSizeBytes = DefaultMaxSizeBytes
@@ -159,7 +169,21 @@ func (opts Options) withDefaults() (Options, zapcore.Level, error) {
 	if opts.FlushInterval == 0 {
 		opts.FlushInterval = time.Second
 	}
-	return opts, level, nil
+	return opts, level, consoleLevel, nil
+}
+
+func parseLevel(s string) (zapcore.Level, bool) {
+	switch s {
+	case "debug":
+		return zapcore.DebugLevel, true
+	case "info":
+		return zapcore.InfoLevel, true
+	case "warn":
+		return zapcore.WarnLevel, true
+	case "error":
+		return zapcore.ErrorLevel, true
+	}
+	return 0, false
 }
 
 // Close flushes and closes both logs' files. The loggers must not be used

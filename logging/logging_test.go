@@ -294,3 +294,41 @@ func TestMainLogBufferedAuditWrittenThrough(t *testing.T) {
 		t.Errorf("after Close the file holds %d lines: %q", n, b)
 	}
 }
+
+func TestConsoleLevel(t *testing.T) {
+	tests := []struct {
+		level        string
+		wantConsole  []string // messages on the console
+		wantFileMsgs int
+	}{
+		{"", []string{"step started", "step attempt failed"}, 2},
+		{"info", []string{"step started", "step attempt failed"}, 2},
+		{"warn", []string{"step attempt failed"}, 2},
+		{"off", nil, 2},
+	}
+	for _, tt := range tests {
+		t.Run("level="+tt.level, func(t *testing.T) {
+			dir := t.TempDir()
+			var console bytes.Buffer
+			l := newLoggers(t, Options{Dir: dir, Console: &console, ConsoleLevel: tt.level})
+			l.Main.Info("step started")
+			l.Main.Warn("step attempt failed")
+			closeLoggers(t, l)
+			var got []string
+			for line := range strings.Lines(console.String()) {
+				got = append(got, strings.TrimSpace(strings.Split(line, "\t")[3]))
+			}
+			if !slices.Equal(got, tt.wantConsole) {
+				t.Errorf("console messages = %q, want %q", got, tt.wantConsole)
+			}
+			if n := len(jsonLines(t, filepath.Join(dir, "pipewatch.log"))); n != tt.wantFileMsgs {
+				t.Errorf("file has %d lines, want %d", n, tt.wantFileMsgs)
+			}
+		})
+	}
+	_, err := New(Options{Dir: t.TempDir(), ConsoleLevel: "loud"})
+	want := `logging: console level "loud" is not one of debug, info, warn, error, off`
+	if err == nil || err.Error() != want {
+		t.Errorf("New error:\n got %v\nwant %s", err, want)
+	}
+}

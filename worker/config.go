@@ -91,6 +91,9 @@ type LogConfig struct {
 	Dir string
 	// Level is debug, info, warn or error. Default info.
 	Level string
+	// ConsoleLevel is the lowest level also printed to stderr: debug, info,
+	// warn, error, or off. Default info.
+	ConsoleLevel string
 	// MaxSizeBytes rotates a log file when it reaches this size (files also
 	// rotate daily). Default 100 MiB.
 	MaxSizeBytes int64
@@ -125,7 +128,7 @@ func DefaultConfig() Config {
 		Neo4j:    Neo4jConfig{URI: DefaultNeo4jURI, Auth: "basic", User: "neo4j", Database: "neo4j"},
 		HTTP:     HTTPConfig{Addr: DefaultHTTPAddr},
 		Log: LogConfig{
-			Dir: DefaultLogDir, Level: "info", MaxSizeBytes: DefaultMaxLogSize,
+			Dir: DefaultLogDir, Level: "info", ConsoleLevel: "info", MaxSizeBytes: DefaultMaxLogSize,
 			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
 		},
 		Lineage:         LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
@@ -197,6 +200,9 @@ func (c Config) Validate() error {
 	}
 	if !slices.Contains(logLevels(), c.Log.Level) {
 		bad("log.level %q is not one of %s", c.Log.Level, strings.Join(logLevels(), ", "))
+	}
+	if consoleLevels := append(logLevels(), "off"); !slices.Contains(consoleLevels, c.Log.ConsoleLevel) {
+		bad("log.console_level %q is not one of %s", c.Log.ConsoleLevel, strings.Join(consoleLevels, ", "))
 	}
 	if c.Log.MaxSizeBytes < 1<<20 {
 		bad("log.max_size_bytes %d is below the minimum of 1048576 (1 MiB)", c.Log.MaxSizeBytes)

@@ -92,6 +92,12 @@ func TestLoadErrors(t *testing.T) {
 				`config: log.level "loud" is not one of debug, info, warn, error`,
 		},
 		{
+			name: "bad console level",
+			env:  map[string]string{pw: "x"},
+			args: []string{"--log-console-level=quiet"},
+			want: `config: log.console_level "quiet" is not one of debug, info, warn, error, off`,
+		},
+		{
 			name: "cert without key",
 			env:  map[string]string{pw: "x", "PIPEWATCH_TEMPORAL_TLS_CERT": "/nonexistent/client.pem"},
 			want: "config: temporal.tls_cert and temporal.tls_key must be set together (got tls_cert \"/nonexistent/client.pem\", tls_key \"\")\n" +

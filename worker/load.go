@@ -315,6 +315,7 @@ func settings() []setting {
 		{"http.addr", "listen address for /metrics, /healthz, /readyz", false, func(c *Config) any { return &c.HTTP.Addr }},
 		{"log.dir", "folder for pipewatch.log and audit.log", false, func(c *Config) any { return &c.Log.Dir }},
 		{"log.level", "log level: debug, info, warn, error", false, func(c *Config) any { return &c.Log.Level }},
+		{"log.console_level", "lowest level also printed to stderr: debug, info, warn, error, off", false, func(c *Config) any { return &c.Log.ConsoleLevel }},
 		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }},
 		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }},
 		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }},

@@ -19,6 +19,7 @@ func OpenLogs(cfg LogConfig, console io.Writer) (*logging.Loggers, error) {
 	return logging.New(logging.Options{
 		Dir:            cfg.Dir,
 		Level:          cfg.Level,
+		ConsoleLevel:   cfg.ConsoleLevel,
 		MaxSizeBytes:   cfg.MaxSizeBytes,
 		MainRetention:  cfg.Retention,
 		AuditRetention: cfg.AuditRetention,
