@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/pipewatch/pipewatch/lineage"
 )
 
 type activityInbound struct {
@@ -29,6 +31,7 @@ type attempt struct {
 	lastProgress time.Time
 	records      int64 // cumulative records told by heartbeats
 	unreported   int64 // records not yet carried by an event
+	datasets     lineage.Capture
 }
 
 type attemptKey struct{}
@@ -62,8 +65,16 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	a.root.emitActivity(ctx, e)
 
 	before := a.root.opts.Usage()
-	res, err := a.Next.ExecuteActivity(context.WithValue(ctx, attemptKey{}, at), in)
+	res, err := a.Next.ExecuteActivity(lineage.WithCapture(context.WithValue(ctx, attemptKey{}, at), &at.datasets), in)
 	after := a.root.opts.Usage()
+	var inputs, outputs []lineage.Dataset
+	for _, arg := range in.Args {
+		inputs = append(inputs, a.root.datasets.Find(arg)...)
+	}
+	if err == nil {
+		outputs = a.root.datasets.Find(res)
+	}
+	lineageErr := at.datasets.Add(inputs, outputs)
 
 	at.mu.Lock()
 	defer at.mu.Unlock()
@@ -72,7 +83,10 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	e.Resources = Resources{CPU: after.CPU - before.CPU, HeapAlloc: after.HeapAlloc - before.HeapAlloc, RSS: after.RSS}
 	e.Records, at.unreported = at.unreported, 0
 	e.Progress = nil
+	e.Inputs, e.Outputs = at.datasets.Datasets()
+	e.LineageErr = lineageErr
 	if err != nil {
+		e.Outputs = nil // what a failed attempt wrote is not its output
 		e.Kind = ActivityFailed
 		e.Err = err
 		e.ErrType = errorType(err)

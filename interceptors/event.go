@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/lineage"
 )
 
 // Kind says what happened.
@@ -172,6 +174,14 @@ type Event struct {
 	// RanHere tells, for Step* events, that this worker ran the step's
 	// attempts (and so also reported them as Activity* events).
 	RanHere bool
+
+	// Inputs and Outputs are the dataset versions an attempt read and
+	// wrote, for ActivityCompleted and ActivityFailed (which has no
+	// outputs): found in its arguments and result, or declared with
+	// lineage.Input and lineage.Output.
+	Inputs, Outputs []lineage.Dataset
+	// LineageErr names dataset references that were left out as invalid.
+	LineageErr error
 }
 
 // Resources is what an activity attempt used, approximately: CPU and heap

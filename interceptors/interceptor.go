@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/metrics"
 )
 
@@ -42,6 +43,7 @@ type Interceptor struct {
 	opts      Options
 	observers []Observer
 	attempts  *attemptRegistry
+	datasets  lineage.Finder // finds lineage.Dataset in activity arguments and results
 }
 
 var _ interceptor.WorkerInterceptor = (*Interceptor)(nil)

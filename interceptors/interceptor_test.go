@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/metrics"
 )
 
@@ -93,6 +95,7 @@ func newFixture(t *testing.T) *fixture {
 	f.env.RegisterActivityWithOptions(steps{}.ingest, activity.RegisterOptions{Name: "ingest"})
 	f.env.RegisterActivityWithOptions(steps{}.bad, activity.RegisterOptions{Name: "bad"})
 	f.env.RegisterActivityWithOptions(steps{}.check, activity.RegisterOptions{Name: "check"})
+	f.env.RegisterActivityWithOptions(steps{}.featurize, activity.RegisterOptions{Name: "featurize"})
 	return f
 }
 
@@ -117,6 +120,35 @@ func (steps) bad(ctx context.Context, fails int32) error {
 
 func (steps) check(context.Context) (bool, error) { return true, nil }
 
+// Datasets of the lineage tests.
+var (
+	rawData  = lineage.Dataset{Kind: lineage.RawData, Key: "s3://lake/orders", Version: "sha256:aa"}
+	features = lineage.Dataset{Kind: lineage.FeatureSet, Key: "features/orders", Version: "sha256:bb"}
+	stats    = lineage.Dataset{Kind: lineage.ValidatedData, Key: "stats/orders", Version: "sha256:cc"}
+)
+
+type featurizeIn struct {
+	Raw  lineage.Dataset
+	Fail bool
+}
+
+type featurizeOut struct {
+	Features lineage.Dataset
+	Source   lineage.Dataset // the input, passed on: not an output
+}
+
+// featurize reads its input from its argument, declares one more output
+// and returns its main one.
+func (steps) featurize(ctx context.Context, in featurizeIn) (featurizeOut, error) {
+	if err := lineage.Output(ctx, stats, lineage.Rows(3)); err != nil {
+		return featurizeOut{}, err
+	}
+	if in.Fail {
+		return featurizeOut{}, temporal.NewNonRetryableApplicationError("bad rows", "DataError", nil)
+	}
+	return featurizeOut{Features: features, Source: in.Raw}, nil
+}
+
 // pipelineWorkflow runs the steps named in plan, in order.
 func pipelineWorkflow(ctx workflow.Context, plan []string) error {
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -133,6 +165,8 @@ func pipelineWorkflow(ctx workflow.Context, plan []string) error {
 			err = workflow.ExecuteActivity(ctx, "bad", 2).Get(ctx, nil)
 		case "broken":
 			err = workflow.ExecuteActivity(ctx, "bad", 9).Get(ctx, nil)
+		case "featurize", "featurize-fail":
+			err = workflow.ExecuteActivity(ctx, "featurize", featurizeIn{Raw: rawData, Fail: p == "featurize-fail"}).Get(ctx, nil)
 		case "local":
 			err = workflow.ExecuteLocalActivity(ctx, "check").Get(ctx, nil)
 		case "child":
@@ -418,4 +452,55 @@ func TestFindRunLabels(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
+}
+
+func TestDatasetsOfSteps(t *testing.T) {
+	three := int64(3)
+	statsOut := stats.With(lineage.Rows(three))
+	tests := []struct {
+		name        string
+		plan        string
+		kind        Kind
+		inputs      []lineage.Dataset
+		outputs     []lineage.Dataset
+		wantLogOuts []any
+	}{
+		{"completed: input from the argument, outputs declared and returned", "featurize", ActivityCompleted,
+			[]lineage.Dataset{rawData}, []lineage.Dataset{statsOut, features},
+			[]any{"stats/orders@sha256:cc", "features/orders@sha256:bb"}},
+		{"failed: what it read, nothing written", "featurize-fail", ActivityFailed,
+			[]lineage.Dataset{rawData}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.env.ExecuteWorkflow("train-pipeline", []string{tt.plan})
+			e, ok := f.rec.last[tt.kind]
+			if !ok {
+				t.Fatalf("no %s event; events: %v", tt.kind, f.rec.events)
+			}
+			if !reflect.DeepEqual(e.Inputs, tt.inputs) || !reflect.DeepEqual(e.Outputs, tt.outputs) {
+				t.Errorf("inputs, outputs =\n%v\n%v\nwant\n%v\n%v", e.Inputs, e.Outputs, tt.inputs, tt.outputs)
+			}
+			if e.LineageErr != nil {
+				t.Errorf("LineageErr = %v", e.LineageErr)
+			}
+			for _, l := range f.logs.All() {
+				if l.Message != message(tt.kind) {
+					continue
+				}
+				m := l.ContextMap()
+				if fmt.Sprint(m["inputs"]) != "[s3://lake/orders@sha256:aa]" || fmt.Sprint(m["outputs"]) != fmt.Sprint(nilIfEmpty(tt.wantLogOuts)) {
+					t.Errorf("log inputs, outputs = %v, %v, want [s3://lake/orders@sha256:aa], %v", m["inputs"], m["outputs"], tt.wantLogOuts)
+				}
+			}
+		})
+	}
+}
+
+func nilIfEmpty(v []any) any {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
 }

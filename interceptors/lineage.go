@@ -28,7 +28,8 @@ func NewLineageObserver(spool *lineage.Spool, log *zap.Logger) *LineageObserver 
 }
 
 // ObserveActivity records an activity's attempts as one run, child of its
-// workflow run.
+// workflow run, with the datasets each attempt read and (if it completed)
+// wrote.
 func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
 	r := lineage.Run{
 		RunID:       lineage.ActivityRunID(e.RunID, e.ActivityID),
@@ -42,8 +43,10 @@ func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
 		r.State, r.StartedAt = lineage.StateStart, e.Time
 	case ActivityCompleted:
 		r.State, r.StartedAt, r.EndedAt = lineage.StateComplete, e.Time.Add(-e.Duration), e.Time
+		r.Inputs, r.Outputs = e.Inputs, e.Outputs
 	case ActivityFailed:
 		r.State, r.StartedAt, r.EndedAt, r.Error = lineage.StateFail, e.Time.Add(-e.Duration), e.Time, errorMessage(e.Err)
+		r.Inputs = e.Inputs
 	default:
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/logging"
 )
 
@@ -18,7 +19,7 @@ type LogObserver struct {
 	fields sync.Pool // *[maxFields]zap.Field, so a line allocates no field slice
 }
 
-const maxFields = 20
+const maxFields = 24
 
 // NewLogObserver returns an observer logging to l.
 func NewLogObserver(l *zap.Logger) *LogObserver {
@@ -94,6 +95,15 @@ func (o *LogObserver) write(e *Event) {
 			zap.Uint64("heap_alloc_bytes_approx", e.Resources.HeapAlloc),
 			zap.Uint64("rss_bytes", e.Resources.RSS))
 	}
+	if len(e.Inputs) > 0 {
+		f = append(f, zap.Array("inputs", datasetIDs(e.Inputs)))
+	}
+	if len(e.Outputs) > 0 {
+		f = append(f, zap.Array("outputs", datasetIDs(e.Outputs)))
+	}
+	if e.LineageErr != nil {
+		f = append(f, zap.String("lineage_error", e.LineageErr.Error()))
+	}
 	if e.Kind == ActivityProgress && len(e.Progress) > 0 {
 		f = append(f, zap.Any("progress", e.Progress[0]))
 	}
@@ -132,4 +142,14 @@ func message(k Kind) string {
 		return "step canceled"
 	}
 	return "event"
+}
+
+// datasetIDs logs datasets as their version ids, key@version.
+type datasetIDs []lineage.Dataset
+
+func (ds datasetIDs) MarshalLogArray(enc zapcore.ArrayEncoder) error {
+	for _, d := range ds {
+		enc.AppendString(d.VersionID())
+	}
+	return nil
 }

@@ -35,6 +35,10 @@ type Run struct {
 	ParentRunID string `json:"parentRunId,omitempty"`
 	// Error is the failure message of a FAIL event.
 	Error string `json:"error,omitempty"`
+	// Inputs are the dataset versions the run read; Outputs those it
+	// wrote. Only an activity's end events carry them.
+	Inputs  []Dataset `json:"inputs,omitempty"`
+	Outputs []Dataset `json:"outputs,omitempty"`
 }
 
 // ActivityRunID names the run of an activity's attempts: unique, since

@@ -1,6 +1,7 @@
 package lineage
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -35,6 +36,21 @@ func (r *Run) AppendJSON(b []byte) []byte {
 	if r.Error != "" {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
+	}
+	// Datasets are rare (an activity's end) and hold user maps: the
+	// standard encoder. Valid datasets (finite metrics) always encode.
+	for _, io := range []struct {
+		key string
+		ds  []Dataset
+	}{{`,"inputs":`, r.Inputs}, {`,"outputs":`, r.Outputs}} {
+		if len(io.ds) > 0 {
+			enc, err := json.Marshal(io.ds)
+			if err != nil {
+				enc = []byte("[]") // unreachable for datasets that Validate
+			}
+			b = append(b, io.key...)
+			b = append(b, enc...)
+		}
 	}
 	return append(b, '}')
 }

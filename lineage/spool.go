@@ -117,6 +117,17 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 	if s.pos, err = s.readPosition(); err != nil {
 		return nil, err
 	}
+	// Segments wholly committed but left by a crash inside Commit.
+	for len(segs) > 1 && segs[0] < s.pos.Segment {
+		p := s.segmentPath(segs[0])
+		if st, err := os.Stat(p); err == nil {
+			s.total -= st.Size()
+		}
+		if err := os.Remove(p); err != nil {
+			return nil, fmt.Errorf("lineage: remove drained spool segment: %w", err)
+		}
+		segs = segs[1:]
+	}
 	next := uint64(1)
 	if len(segs) > 0 {
 		next = segs[len(segs)-1]
@@ -375,6 +386,16 @@ func (s *Spool) Bytes() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.total
+}
+
+// Pending is how many bytes of records are not yet committed: what the
+// writer still has to store.
+func (s *Spool) Pending() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Commit deletes the segments before the position's (all but the one
+	// appended to), so what is left before the position is its offset.
+	return max(s.total-s.pos.Offset, 0)
 }
 
 // Close syncs and closes the spool.

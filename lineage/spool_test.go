@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func openSpool(t *testing.T, dir string, opts SpoolOptions) *Spool {
@@ -54,11 +53,20 @@ func TestSpoolReplaysUncommittedInOrder(t *testing.T) {
 	if got, pos2, _ := s.Read(10); join(got) != join(records(3)) || pos2 != pos {
 		t.Fatalf("after reopen Read = %q at %+v, want all three again at %+v", join(got), pos2, pos)
 	}
+	if s.Pending() != s.Bytes() || s.Pending() == 0 {
+		t.Errorf("before commit: pending %d of %d bytes, want all", s.Pending(), s.Bytes())
+	}
 	if err := s.Commit(pos); err != nil {
 		t.Fatal(err)
 	}
+	if s.Pending() != 0 {
+		t.Errorf("after commit: pending %d bytes, want 0", s.Pending())
+	}
 	if err := s.Append(records(5)[3:]...); err != nil {
 		t.Fatal(err)
+	}
+	if want := int64(2*headerSize + len(records(5)[3]) + len(records(5)[4])); s.Pending() != want {
+		t.Errorf("two more records: pending %d bytes, want %d", s.Pending(), want)
 	}
 	_ = s.Close()
 	s = openSpool(t, dir, SpoolOptions{})
@@ -159,36 +167,6 @@ func TestSpoolDamagedPositionFile(t *testing.T) {
 	_, err := OpenSpool(dir, SpoolOptions{})
 	if err == nil || !strings.Contains(err.Error(), `spool position file "`+filepath.Join(dir, "position")+`" is damaged ("garbage")`) {
 		t.Errorf("OpenSpool = %v, want the damaged position file named", err)
-	}
-}
-
-func TestFoldRuns(t *testing.T) {
-	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
-	tests := []struct {
-		name   string
-		events []Run
-		want   []Run
-	}{
-		{"retry then success, shuffled", []Run{
-			{RunID: "a", State: StateFail, Attempt: 2, StartedAt: at(3), EndedAt: at(4), Error: "x"},
-			{RunID: "a", State: StateComplete, Attempt: 3, StartedAt: at(6), EndedAt: at(7), JobKey: "train"},
-			{RunID: "a", State: StateStart, Attempt: 1, StartedAt: at(0)},
-		}, []Run{{RunID: "a", State: StateComplete, Attempt: 3, StartedAt: at(0), EndedAt: at(7), JobKey: "train"}}},
-		{"a late start changes nothing but the earliest start", []Run{
-			{RunID: "b", State: StateFail, Attempt: 1, StartedAt: at(5), EndedAt: at(6), Error: "boom"},
-			{RunID: "b", State: StateStart, Attempt: 1, StartedAt: at(5), ParentRunID: "p"},
-		}, []Run{{RunID: "b", State: StateFail, Attempt: 1, StartedAt: at(5), EndedAt: at(6), Error: "boom", ParentRunID: "p"}}},
-		{"runs keep their order", []Run{
-			{RunID: "c", State: StateStart, Attempt: 1}, {RunID: "d", State: StateStart, Attempt: 1},
-			{RunID: "c", State: StateComplete, Attempt: 1},
-		}, []Run{{RunID: "c", State: StateComplete, Attempt: 1}, {RunID: "d", State: StateStart, Attempt: 1}}},
-	}
-	for _, tt := range tests {
-		got := foldRuns(tt.events)
-		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
-			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
-		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/pipewatch/pipewatch/activities"
 	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/lineage"
+	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/metrics"
 	"github.com/pipewatch/pipewatch/workflows"
@@ -100,7 +101,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	defer closeLogged(log, "neo4j driver", func() error { return driver.Close(context.Background()) })
-	store := lineage.NewStore(driver, cfg.Neo4j.Database) // ensures its schema on the first write
+	store := graph.NewStore(driver, cfg.Neo4j.Database) // ensures its schema on the first write
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {

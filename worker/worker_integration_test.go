@@ -22,6 +22,7 @@ import (
 
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
+	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/worker"
 	"github.com/pipewatch/pipewatch/workflows"
@@ -73,7 +74,7 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
 
-	store := lineage.NewStore(testenv.Neo4j(t, cfg), cfg.Neo4j.Database)
+	store := graph.NewStore(testenv.Neo4j(t, cfg), cfg.Neo4j.Database)
 
 	// HTTP endpoints.
 	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || body != `{"status":"ok"}`+"\n" {

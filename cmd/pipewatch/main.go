@@ -33,6 +33,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd())
+	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd())
 	return root
 }

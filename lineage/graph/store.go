@@ -1,17 +1,22 @@
-package lineage
+package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/pipewatch/pipewatch/lineage"
 )
 
 // ErrNotFound is returned by reads when nothing matches.
 var ErrNotFound = errors.New("lineage: not found")
+
+var _ lineage.RunWriter = (*Store)(nil)
 
 // Store reads and writes the lineage graph in one Neo4j database.
 type Store struct {
@@ -31,6 +36,9 @@ func schema() []string {
 	return []string{
 		"CREATE CONSTRAINT pipewatch_job_key IF NOT EXISTS FOR (j:Job) REQUIRE j.key IS UNIQUE",
 		"CREATE CONSTRAINT pipewatch_run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.runId IS UNIQUE",
+		"CREATE CONSTRAINT pipewatch_dataset_key IF NOT EXISTS FOR (d:Dataset) REQUIRE d.key IS UNIQUE",
+		"CREATE CONSTRAINT pipewatch_dataset_version_id IF NOT EXISTS FOR (v:DatasetVersion) REQUIRE v.id IS UNIQUE",
+		"CREATE INDEX pipewatch_derived_from_at IF NOT EXISTS FOR ()-[e:DERIVED_FROM]-() ON (e.at)",
 	}
 }
 
@@ -70,9 +78,34 @@ WITH r, row WHERE row.parentRunId <> ''
 MERGE (p:Run {runId: row.parentRunId})
 MERGE (r)-[:CHILD_OF]->(p)`
 
+// writeDatasets links runs to the dataset versions they read and wrote,
+// creating datasets (labelled with their kind) and versions (with their
+// facets) as needed.
+const writeDatasets = `
+UNWIND $rows AS row
+MERGE (r:Run {runId: row.runId})
+MERGE (d:Dataset {key: row.key})
+SET d:$(row.kind)
+MERGE (v:DatasetVersion {id: row.id})
+ON CREATE SET v.key = row.key, v.version = row.version, v.kind = row.kind, v.firstSeen = row.at
+SET v += row.facets,
+    v.producedAt = CASE WHEN row.output AND (v.producedAt IS NULL OR row.at < v.producedAt) THEN row.at ELSE v.producedAt END
+MERGE (d)-[:HAS_VERSION]->(v)
+FOREACH (_ IN CASE WHEN row.output THEN [1] ELSE [] END | MERGE (r)-[:PRODUCED]->(v))
+FOREACH (_ IN CASE WHEN row.output THEN [] ELSE [1] END | MERGE (r)-[:CONSUMED]->(v))`
+
+// writeDerived adds the DERIVED_FROM shortcut from each version a run wrote
+// to each it read, once per run.
+const writeDerived = `
+UNWIND $rows AS row
+MATCH (o:DatasetVersion {id: row.out})
+MATCH (i:DatasetVersion {id: row.in})
+MERGE (o)-[e:DERIVED_FROM {runId: row.runId}]->(i)
+ON CREATE SET e.at = row.at`
+
 // WriteRuns writes run events in one transaction, idempotently: the same
 // events written twice, or in another order, leave the same graph.
-func (s *Store) WriteRuns(ctx context.Context, runs []Run) error {
+func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 	if len(runs) == 0 {
 		return nil
 	}
@@ -83,6 +116,7 @@ func (s *Store) WriteRuns(ctx context.Context, runs []Run) error {
 			return err
 		}
 	}
+	ioRows, derivedRows := datasetRows(runs)
 	// One row per run: rows of one statement do not see each other's writes.
 	runs = foldRuns(runs)
 	rows := make([]map[string]any, len(runs))
@@ -104,20 +138,114 @@ func (s *Store) WriteRuns(ctx context.Context, runs []Run) error {
 		}
 		rows[i] = row
 	}
-	if _, err := neo4j.ExecuteQuery(ctx, s.driver, writeRuns, map[string]any{"rows": rows}, neo4j.EagerResultTransformer,
-		neo4j.ExecuteQueryWithDatabase(s.database), neo4j.ExecuteQueryWithWritersRouting()); err != nil {
-		return fmt.Errorf("lineage: write %d run events: %w", len(runs), err)
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, AccessMode: neo4j.AccessModeWrite})
+	defer func() { _ = session.Close(ctx) }()
+	_, err := session.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		for _, st := range []struct {
+			cypher string
+			rows   []map[string]any
+		}{{writeRuns, rows}, {writeDatasets, ioRows}, {writeDerived, derivedRows}} {
+			if len(st.rows) == 0 {
+				continue
+			}
+			res, err := tx.Run(ctx, st.cypher, map[string]any{"rows": st.rows})
+			if err != nil {
+				return nil, err
+			}
+			if _, err := res.Consume(ctx); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("lineage: write %d run events (%d dataset links): %w", len(runs), len(ioRows), err)
 	}
 	return nil
+}
+
+// datasetRows turns the runs' inputs and outputs into rows for
+// writeDatasets and writeDerived, each link once.
+func datasetRows(runs []lineage.Run) (links, derived []map[string]any) {
+	seen := map[[3]string]bool{}
+	for _, r := range runs {
+		if len(r.Inputs) == 0 && len(r.Outputs) == 0 {
+			continue
+		}
+		at := r.EndedAt
+		if at.IsZero() {
+			at = r.StartedAt
+		}
+		at = at.UTC()
+		for _, io := range []struct {
+			ds     []lineage.Dataset
+			output bool
+		}{{r.Inputs, false}, {r.Outputs, true}} {
+			for _, d := range io.ds {
+				key := [3]string{r.RunID, d.VersionID(), fmt.Sprint(io.output)}
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				links = append(links, map[string]any{
+					"runId": r.RunID, "key": d.Key, "kind": string(d.Kind), "id": d.VersionID(),
+					"version": d.Version, "output": io.output, "at": at, "facets": facetProps(d.Facets),
+				})
+			}
+		}
+		for _, o := range r.Outputs {
+			for _, i := range r.Inputs {
+				key := [3]string{r.RunID, o.VersionID(), i.VersionID()}
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				derived = append(derived, map[string]any{"runId": r.RunID, "out": o.VersionID(), "in": i.VersionID(), "at": at})
+			}
+		}
+	}
+	return links, derived
+}
+
+// facetProps flattens facets into version properties, for Cypher to
+// filter on: rows, schema as ["name:type"], quality_<name>, metric_<name>,
+// hp_<name>, and all of them as JSON in facets (for export).
+func facetProps(f *lineage.Facets) map[string]any {
+	props := map[string]any{}
+	if f == nil {
+		return props
+	}
+	if f.Rows != nil {
+		props["rows"] = *f.Rows
+	}
+	if len(f.Schema) > 0 {
+		cols := make([]string, len(f.Schema))
+		for i, c := range f.Schema {
+			cols[i] = c.Name + ":" + c.Type
+		}
+		props["schema"] = cols
+	}
+	for prefix, m := range map[string]map[string]float64{"quality_": f.Quality, "metric_": f.Metrics} {
+		for k, v := range m {
+			props[prefix+k] = v
+		}
+	}
+	for k, v := range f.Hyperparameters {
+		props["hp_"+k] = v
+	}
+	if b, err := json.Marshal(f); err == nil {
+		props["facets"] = string(b)
+	}
+	return props
 }
 
 // foldRuns merges the events of each run into one, by the rule writeRuns
 // applies between writes: the highest-ranked event (a COMPLETE above all)
 // gives state, end and error; attempts take the highest, the start the
 // earliest. Runs keep the order of their first event.
-func foldRuns(runs []Run) []Run {
+func foldRuns(runs []lineage.Run) []lineage.Run {
 	index := make(map[string]int, len(runs))
-	var out []Run
+	var out []lineage.Run
 	for _, r := range runs {
 		i, seen := index[r.RunID]
 		if !seen {
@@ -146,19 +274,19 @@ func foldRuns(runs []Run) []Run {
 }
 
 // rankOf orders a run's events as writeRuns does, COMPLETE being final.
-func rankOf(r Run) int64 {
-	if r.State == StateComplete {
+func rankOf(r lineage.Run) int64 {
+	if r.State == lineage.StateComplete {
 		return 1 << 40
 	}
 	rank := int64(max(r.Attempt, 1)) * 2
-	if r.State != StateStart {
+	if r.State != lineage.StateStart {
 		rank++
 	}
 	return rank
 }
 
 // GetRun reads a run back by id.
-func (s *Store) GetRun(ctx context.Context, runID string) (Run, error) {
+func (s *Store) GetRun(ctx context.Context, runID string) (lineage.Run, error) {
 	res, err := neo4j.ExecuteQuery(ctx, s.driver, `
 MATCH (r:Run {runId: $runId})-[:INSTANCE_OF]->(j:Job)
 OPTIONAL MATCH (r)-[:CHILD_OF]->(p:Run)
@@ -168,13 +296,13 @@ RETURN r.runId AS runId, j.key AS jobKey, r.state AS state, r.startedAt AS start
 		map[string]any{"runId": runID}, neo4j.EagerResultTransformer,
 		neo4j.ExecuteQueryWithDatabase(s.database), neo4j.ExecuteQueryWithReadersRouting())
 	if err != nil {
-		return Run{}, fmt.Errorf("lineage: get run %q: %w", runID, err)
+		return lineage.Run{}, fmt.Errorf("lineage: get run %q: %w", runID, err)
 	}
 	if len(res.Records) == 0 {
-		return Run{}, fmt.Errorf("run %q: %w", runID, ErrNotFound)
+		return lineage.Run{}, fmt.Errorf("run %q: %w", runID, ErrNotFound)
 	}
 	rec := res.Records[0].AsMap()
-	run := Run{
+	run := lineage.Run{
 		RunID:       asString(rec["runId"]),
 		JobKey:      asString(rec["jobKey"]),
 		State:       asString(rec["state"]),

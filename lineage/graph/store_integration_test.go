@@ -1,10 +1,11 @@
 //go:build integration
 
-package lineage_test
+package graph_test
 
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -12,12 +13,13 @@ import (
 
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
+	"github.com/pipewatch/pipewatch/lineage/graph"
 )
 
 func TestStoreRoundTripIntegration(t *testing.T) {
 	cfg := testenv.Config(t)
 	driver := testenv.Neo4j(t, cfg)
-	store := lineage.NewStore(driver, cfg.Neo4j.Database)
+	store := graph.NewStore(driver, cfg.Neo4j.Database)
 	ctx := context.Background()
 	if err := store.EnsureSchema(ctx); err != nil {
 		t.Fatal(err)
@@ -65,7 +67,7 @@ func TestStoreRoundTripIntegration(t *testing.T) {
 			t.Errorf("%s: times %v..%v, want %v..%v", st.name, got.StartedAt, got.EndedAt, st.want.StartedAt, st.want.EndedAt)
 		}
 		got.StartedAt, got.EndedAt = st.want.StartedAt, st.want.EndedAt
-		if got != st.want {
+		if !reflect.DeepEqual(got, st.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", st.name, got, st.want)
 		}
 	}
@@ -84,7 +86,7 @@ RETURN count(DISTINCT r) AS runs, count(e) AS edges, count(DISTINCT j) AS jobs`,
 		t.Errorf("counts = %v, want runs 1, edges 1, jobs 1", rec)
 	}
 
-	if _, err := store.GetRun(ctx, runID+"-missing"); !errors.Is(err, lineage.ErrNotFound) {
+	if _, err := store.GetRun(ctx, runID+"-missing"); !errors.Is(err, graph.ErrNotFound) {
 		t.Errorf("GetRun(missing) error = %v, want ErrNotFound", err)
 	}
 }
@@ -95,7 +97,7 @@ RETURN count(DISTINCT r) AS runs, count(e) AS edges, count(DISTINCT j) AS jobs`,
 func TestWriteRunsOrderIntegration(t *testing.T) {
 	cfg := testenv.Config(t)
 	driver := testenv.Neo4j(t, cfg)
-	store := lineage.NewStore(driver, cfg.Neo4j.Database) // WriteRuns ensures the schema itself
+	store := graph.NewStore(driver, cfg.Neo4j.Database) // WriteRuns ensures the schema itself
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	ev := func(runID, state string, attempt int32, sec int) lineage.Run {

@@ -1,0 +1,40 @@
+package graph
+
+import "context"
+
+// Count runs a read query returning one count, for tests to check the
+// graph's exact shape.
+func Count(ctx context.Context, s *Store, cypher string, params map[string]any) (int64, error) {
+	res, err := s.read(ctx, cypher, params)
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 1 || len(res[0]) != 1 {
+		return 0, errNotOneCount
+	}
+	for _, v := range res[0] {
+		n, _ := v.(int64)
+		return n, nil
+	}
+	return 0, errNotOneCount
+}
+
+var errNotOneCount = errorString("query did not return one count")
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// RunsByJob maps the job of each step run of a workflow run to its run id.
+func RunsByJob(ctx context.Context, s *Store, workflowRunID string) (map[string]string, error) {
+	res, err := s.read(ctx, `MATCH (r:Run)-[:CHILD_OF]->(:Run {runId: $id}) MATCH (r)-[:INSTANCE_OF]->(j:Job)
+RETURN j.key AS job, r.runId AS run`, map[string]any{"id": workflowRunID})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, rec := range res {
+		out[asString(rec["job"])] = asString(rec["run"])
+	}
+	return out, nil
+}

@@ -1,0 +1,39 @@
+package graph
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pipewatch/pipewatch/lineage"
+)
+
+func TestFoldRuns(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+	tests := []struct {
+		name   string
+		events []lineage.Run
+		want   []lineage.Run
+	}{
+		{"retry then success, shuffled", []lineage.Run{
+			{RunID: "a", State: lineage.StateFail, Attempt: 2, StartedAt: at(3), EndedAt: at(4), Error: "x"},
+			{RunID: "a", State: lineage.StateComplete, Attempt: 3, StartedAt: at(6), EndedAt: at(7), JobKey: "train"},
+			{RunID: "a", State: lineage.StateStart, Attempt: 1, StartedAt: at(0)},
+		}, []lineage.Run{{RunID: "a", State: lineage.StateComplete, Attempt: 3, StartedAt: at(0), EndedAt: at(7), JobKey: "train"}}},
+		{"a late start changes nothing but the earliest start", []lineage.Run{
+			{RunID: "b", State: lineage.StateFail, Attempt: 1, StartedAt: at(5), EndedAt: at(6), Error: "boom"},
+			{RunID: "b", State: lineage.StateStart, Attempt: 1, StartedAt: at(5), ParentRunID: "p"},
+		}, []lineage.Run{{RunID: "b", State: lineage.StateFail, Attempt: 1, StartedAt: at(5), EndedAt: at(6), Error: "boom", ParentRunID: "p"}}},
+		{"runs keep their order", []lineage.Run{
+			{RunID: "c", State: lineage.StateStart, Attempt: 1}, {RunID: "d", State: lineage.StateStart, Attempt: 1},
+			{RunID: "c", State: lineage.StateComplete, Attempt: 1},
+		}, []lineage.Run{{RunID: "c", State: lineage.StateComplete, Attempt: 1}, {RunID: "d", State: lineage.StateStart, Attempt: 1}}},
+	}
+	for _, tt := range tests {
+		got := foldRuns(tt.events)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+		}
+	}
+}
