@@ -125,7 +125,7 @@ func TestBenchInterceptorCPU(t *testing.T) {
 			}
 			ic := New(Options{
 				Observers: []Observer{
-					NewLogObserver(logs.Main), NewMetricsObserver(m), NewLineageObserver(spool, logs.Main),
+					NewLogObserver(logs.Main), NewMetricsObserver(m), NewLineageObserver(spool, logs.Main, nil),
 				},
 				SearchAttributes: true, Summaries: true, Usage: usage.Load,
 			})

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pipewatch/pipewatch/lineage"
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // LineageObserver records every workflow run and activity attempt series
@@ -15,16 +16,17 @@ import (
 // Neo4j. Appending is a write to a local file; nothing here waits on Neo4j.
 type LineageObserver struct {
 	BaseObserver
-	spool *lineage.Spool
-	log   *zap.Logger
-	bufs  sync.Pool // *[]byte, so an event's encoding allocates nothing
+	spool   *lineage.Spool
+	log     *zap.Logger
+	metrics *metrics.Lineage // nil: none
+	bufs    sync.Pool        // *[]byte, so an event's encoding allocates nothing
 }
 
 // NewLineageObserver returns an observer appending to spool. A full spool
-// is logged at error level for every event it refuses (and shows in
-// /readyz); the events are not written.
-func NewLineageObserver(spool *lineage.Spool, log *zap.Logger) *LineageObserver {
-	return &LineageObserver{spool: spool, log: log}
+// is logged at error level for every event it refuses, counted in m (nil
+// for none) and shown in /readyz; the events are not written.
+func NewLineageObserver(spool *lineage.Spool, log *zap.Logger, m *metrics.Lineage) *LineageObserver {
+	return &LineageObserver{spool: spool, log: log, metrics: m}
 }
 
 // ObserveActivity records an activity's attempts as one run, child of its
@@ -49,6 +51,13 @@ func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
 		r.Inputs = e.Inputs
 	default:
 		return
+	}
+	if e.LineageErr != nil && o.metrics != nil {
+		n := 1
+		if joined, ok := e.LineageErr.(interface{ Unwrap() []error }); ok {
+			n = len(joined.Unwrap())
+		}
+		o.metrics.RefsInvalid.Add(float64(n))
 	}
 	o.append(r)
 }
@@ -83,6 +92,9 @@ func (o *LineageObserver) append(r lineage.Run) {
 	err := o.spool.Append(*buf) // the spool has written it when Append returns
 	o.bufs.Put(buf)
 	if err != nil {
+		if o.metrics != nil {
+			o.metrics.EventsRefused.Inc()
+		}
 		o.log.Error("lineage event not spooled", zap.String("run_id", r.RunID), zap.String("state", r.State), zap.Error(err))
 	}
 }

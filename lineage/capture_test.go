@@ -9,7 +9,9 @@ import (
 	"testing"
 )
 
-func ds(kind Kind, key, version string) Dataset { return Dataset{Kind: kind, Key: key, Version: version} }
+func ds(kind Kind, key, version string) Dataset {
+	return Dataset{Kind: kind, Key: key, Version: version}
+}
 
 func TestDatasetValidate(t *testing.T) {
 	tests := []struct {

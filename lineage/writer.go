@@ -27,6 +27,9 @@ type Writer struct {
 	// OnError is told of each failed write (the batch is retried). Nil
 	// ignores them.
 	OnError func(error)
+	// OnWrite is told of each batch write: its events, how long it took,
+	// and its error. Nil ignores them.
+	OnWrite func(events int, took time.Duration, err error)
 }
 
 // Run drains until ctx is done, then makes one last attempt to write what
@@ -93,7 +96,12 @@ func (w *Writer) drainOnce(ctx context.Context, batch int) (int, error) {
 		}
 		runs = append(runs, r)
 	}
-	if err := w.Store.WriteRuns(ctx, runs); err != nil {
+	start := time.Now()
+	err = w.Store.WriteRuns(ctx, runs)
+	if w.OnWrite != nil {
+		w.OnWrite(len(runs), time.Since(start), err)
+	}
+	if err != nil {
 		return 0, err
 	}
 	if err := w.Spool.Commit(pos); err != nil {

@@ -74,9 +74,13 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		log.Warn("search attributes not written: register them as Keyword (scripts/temporal.sh does) and restart",
 			zap.Strings("missing", missing), zap.Error(err))
 	}
+	var lineageMetrics *metrics.Lineage // set before the writer reads the spool
 	spool, err := lineage.OpenSpool(cfg.Lineage.SpoolDir, lineage.SpoolOptions{
 		MaxBytes: cfg.Lineage.SpoolMaxBytes,
 		OnCorruption: func(c lineage.Corruption) {
+			if lineageMetrics != nil {
+				lineageMetrics.CorruptRecords.Inc()
+			}
 			log.Error("lineage spool record damaged, skipped", zap.String("segment", c.Segment),
 				zap.Int64("offset", c.Offset), zap.Int64("skipped_bytes", c.Skipped), zap.String("reason", c.Reason))
 		},
@@ -85,11 +89,14 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	defer closeLogged(log, "lineage spool", spool.Close)
+	if lineageMetrics, err = metrics.NewLineage(reg.Prom, spool, cfg.Lineage.SpoolMaxBytes); err != nil {
+		return err
+	}
 
 	pw := interceptors.New(interceptors.Options{
 		Observers: []interceptors.Observer{
 			interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline),
-			interceptors.NewLineageObserver(spool, logs.Main),
+			interceptors.NewLineageObserver(spool, logs.Main, lineageMetrics),
 		},
 		SearchAttributes: err == nil && len(missing) == 0,
 		Summaries:        true,
@@ -127,6 +134,15 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	writerDone := make(chan struct{})
 	writer := &lineage.Writer{Spool: spool, Store: store, OnError: func(err error) {
 		log.Warn("lineage write failed; events stay spooled and are retried", zap.Error(err))
+	}, OnWrite: func(events int, took time.Duration, err error) {
+		status := "ok"
+		if err != nil {
+			status = "error"
+		} else {
+			lineageMetrics.EventsWritten.Add(float64(events))
+		}
+		lineageMetrics.Writes.WithLabelValues(status).Inc()
+		lineageMetrics.WriteDuration.Observe(took.Seconds())
 	}}
 	go func() { defer close(writerDone); writer.Run(writerCtx, cfg.ShutdownTimeout/2) }()
 	defer func() { stopWriter(); <-writerDone }() // after the worker drained: its last events get written

@@ -102,6 +102,13 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 			`temporal_activity_execution_latency_seconds_bucket{`, // timers as histograms...
 			`le="21600"`, // ...with buckets up to 6 hours
 			`go_goroutines `, `process_resident_memory_bytes `,
+			// Lineage: the run and its two steps, START and COMPLETE each,
+			// stored; nothing pending, refused or failed.
+			"\npipewatch_lineage_events_written_total 6\n",
+			"\npipewatch_lineage_spool_pending_bytes 0\n",
+			"\npipewatch_lineage_events_refused_total 0\n",
+			"\npipewatch_lineage_writes_total{status=\"error\"} 0\n",
+			"\npipewatch_lineage_spool_limit_bytes 1.073741824e+09\n",
 		} {
 			if !strings.Contains(metrics, want) {
 				problems = append(problems, "lacks "+want)

@@ -38,3 +38,8 @@ RETURN j.key AS job, r.runId AS run`, map[string]any{"id": workflowRunID})
 	}
 	return out, nil
 }
+
+// Rows runs a read query and returns its records.
+func Rows(ctx context.Context, s *Store, cypher string, params map[string]any) ([]map[string]any, error) {
+	return s.read(ctx, cypher, params)
+}

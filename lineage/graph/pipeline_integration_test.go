@@ -5,6 +5,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ import (
 // would break.
 type sixSteps struct {
 	Source, Raw, Validated, Features, Model, Predictions lineage.Dataset
-	FailValidation                                      bool
+	FailValidation                                       bool
 }
 
 func newSixSteps(prefix string) sixSteps {
@@ -148,7 +149,7 @@ func startLineageWorker(t *testing.T, d sixSteps) *lineageWorker {
 	done := make(chan struct{})
 	writer := &lineage.Writer{Spool: spool, Store: store, Idle: 20 * time.Millisecond, OnError: func(err error) { t.Logf("lineage writer: %v", err) }}
 	go func() { defer close(done); writer.Run(ctx, 10*time.Second) }()
-	ic := interceptors.New(interceptors.Options{Observers: []interceptors.Observer{interceptors.NewLineageObserver(spool, zap.NewNop())}})
+	ic := interceptors.New(interceptors.Options{Observers: []interceptors.Observer{interceptors.NewLineageObserver(spool, zap.NewNop(), nil)}})
 	queue := testenv.Name(t)
 	w := sdkworker.New(tc, queue, sdkworker.Options{Interceptors: []interceptor.WorkerInterceptor{ic}})
 	w.RegisterWorkflowWithOptions(sixStepPipeline, workflow.RegisterOptions{Name: "six-step-pipeline"})
@@ -372,4 +373,62 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+// TestReadmeCypherRecipesIntegration runs the README's Cypher recipes, as a
+// user would paste them, against two pipeline runs: one whole, one whose
+// validation failed.
+func TestReadmeCypherRecipesIntegration(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```cypher\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no ```cypher block")
+	}
+	var recipes []string
+	for _, stmt := range strings.Split(block, ";\n") {
+		if strings.TrimSpace(stmt) != "" {
+			recipes = append(recipes, stmt)
+		}
+	}
+
+	prefix := testenv.Name(t)
+	good, bad := newSixSteps(prefix+"/good"), newSixSteps(prefix+"/bad")
+	bad.FailValidation = true
+	lw := startLineageWorker(t, good)
+	runID, err := lw.run(t, prefix+"-good", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startLineageWorker(t, bad).run(t, prefix+"-bad", bad); err == nil {
+		t.Fatal("the bad pipeline succeeded")
+	}
+	params := map[string]any{
+		"predictions": good.Predictions.VersionID(), "version": good.Raw.VersionID(), "source": good.Source.Key,
+		"dataset": bad.Raw.Key, "runId": runID,
+	}
+	want := []int{
+		2,  // two paths from the predictions to the source: through the model, and straight through the features
+		4,  // validated, features, model, predictions derive from the raw data
+		1,  // one model trained on the source
+		0,  // nothing was derived before 2026-11-26
+		1,  // the failed validation read the bad pipeline's raw data
+		13, // six steps: ingest, validate, featurize, train, evaluate 2 links each, predict 3
+	}
+	if len(recipes) != len(want) {
+		t.Fatalf("README has %d Cypher recipes, the test knows %d", len(recipes), len(want))
+	}
+	for i, r := range recipes {
+		rows, err := graph.Rows(context.Background(), lw.store, r, params)
+		if err != nil {
+			t.Errorf("recipe %d: %v\n%s", i+1, err, r)
+			continue
+		}
+		if len(rows) != want[i] {
+			t.Errorf("recipe %d returned %d rows, want %d:\n%s\n%v", i+1, len(rows), want[i], r, rows)
+		}
+	}
 }
