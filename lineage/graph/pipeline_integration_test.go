@@ -139,15 +139,22 @@ type lineageWorker struct {
 func startLineageWorker(t *testing.T, d sixSteps) *lineageWorker {
 	t.Helper()
 	cfg := testenv.Config(t)
+	return startLineageWorkerOn(t, d, graph.NewStore(testenv.Neo4j(t, cfg), cfg.Neo4j.Database), nil)
+}
+
+// startLineageWorkerOn is startLineageWorker storing into store, with
+// onWrite told of every batch write.
+func startLineageWorkerOn(t *testing.T, d sixSteps, store *graph.Store, onWrite func(int, time.Duration, error)) *lineageWorker {
+	t.Helper()
+	cfg := testenv.Config(t)
 	tc := testenv.Temporal(t, cfg)
-	store := graph.NewStore(testenv.Neo4j(t, cfg), cfg.Neo4j.Database)
 	spool, err := lineage.OpenSpool(t.TempDir(), lineage.SpoolOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	writer := &lineage.Writer{Spool: spool, Store: store, Idle: 20 * time.Millisecond, OnError: func(err error) { t.Logf("lineage writer: %v", err) }}
+	writer := &lineage.Writer{Spool: spool, Store: store, Idle: 20 * time.Millisecond, MaxBackoff: 2 * time.Second, OnWrite: onWrite}
 	go func() { defer close(done); writer.Run(ctx, 10*time.Second) }()
 	ic := interceptors.New(interceptors.Options{Observers: []interceptors.Observer{interceptors.NewLineageObserver(spool, zap.NewNop(), nil)}})
 	queue := testenv.Name(t)
@@ -167,22 +174,32 @@ func startLineageWorker(t *testing.T, d sixSteps) *lineageWorker {
 // run runs the pipeline to its end and waits until its lineage is in Neo4j.
 func (lw *lineageWorker) run(t *testing.T, id string, d sixSteps) (runID string, err error) {
 	t.Helper()
+	runID, err = lw.start(t, id, d)
+	lw.drained(t, 2*time.Minute)
+	return runID, err
+}
+
+// start runs the pipeline to its end.
+func (lw *lineageWorker) start(t *testing.T, id string, d sixSteps) (runID string, err error) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := lw.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: lw.queue}, "six-step-pipeline", d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.Get(ctx, nil)
-	// Every event is spooled before the workflow task that ends the run
-	// completes; the writer empties the spool.
-	for lw.spool.Pending() > 0 {
-		if ctx.Err() != nil {
-			t.Fatalf("lineage spool still holds %d bytes", lw.spool.Pending())
+	return r.GetRunID(), r.Get(ctx, nil)
+}
+
+// drained waits until the writer has emptied the spool. Every event of a
+// run is spooled before the workflow task that ends the run completes.
+func (lw *lineageWorker) drained(t *testing.T, limit time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); lw.spool.Pending() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("lineage spool still holds %d bytes after %s", lw.spool.Pending(), limit)
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
-	return r.GetRunID(), err
 }
 
 func count(t *testing.T, lw *lineageWorker, cypher string, params map[string]any) int64 {

@@ -322,3 +322,29 @@ func asString(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+// StepRuns reads the runs that are CHILD_OF a workflow run, in start order.
+func (s *Store) StepRuns(ctx context.Context, workflowRunID string) ([]lineage.Run, error) {
+	res, err := s.read(ctx, `
+MATCH (r:Run)-[:CHILD_OF]->(:Run {runId: $runId})
+MATCH (r)-[:INSTANCE_OF]->(j:Job)
+RETURN r.runId AS runId, j.key AS jobKey, r.state AS state, r.startedAt AS startedAt, r.endedAt AS endedAt,
+       r.workflowId AS workflowId, r.attempts AS attempts, r.error AS error
+ORDER BY r.startedAt, r.runId`, map[string]any{"runId": workflowRunID})
+	if err != nil {
+		return nil, fmt.Errorf("lineage: step runs of %q: %w", workflowRunID, err)
+	}
+	out := make([]lineage.Run, len(res))
+	for i, rec := range res {
+		out[i] = lineage.Run{
+			RunID: asString(rec["runId"]), JobKey: asString(rec["jobKey"]), State: asString(rec["state"]),
+			WorkflowID: asString(rec["workflowId"]), ParentRunID: workflowRunID, Error: asString(rec["error"]),
+		}
+		if n, ok := rec["attempts"].(int64); ok {
+			out[i].Attempt = int32(n)
+		}
+		out[i].StartedAt, _ = rec["startedAt"].(time.Time)
+		out[i].EndedAt, _ = rec["endedAt"].(time.Time)
+	}
+	return out, nil
+}
