@@ -1,6 +1,10 @@
 package graph
 
-import "context"
+import (
+	"context"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+)
 
 // Count runs a read query returning one count, for tests to check the
 // graph's exact shape.
@@ -42,4 +46,11 @@ RETURN j.key AS job, r.runId AS run`, map[string]any{"id": workflowRunID})
 // Rows runs a read query and returns its records.
 func Rows(ctx context.Context, s *Store, cypher string, params map[string]any) ([]map[string]any, error) {
 	return s.read(ctx, cypher, params)
+}
+
+// Exec runs a write query, for tests to build graphs.
+func Exec(ctx context.Context, s *Store, cypher string, params map[string]any) error {
+	_, err := neo4j.ExecuteQuery(ctx, s.driver, cypher, params, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(s.database), neo4j.ExecuteQueryWithWritersRouting())
+	return err
 }

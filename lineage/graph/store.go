@@ -78,12 +78,12 @@ WITH r, row WHERE row.parentRunId <> ''
 MERGE (p:Run {runId: row.parentRunId})
 MERGE (r)-[:CHILD_OF]->(p)`
 
-// writeDatasets links runs to the dataset versions they read and wrote,
-// creating datasets (labelled with their kind) and versions (with their
+// writeDatasets links runs (written by writeRuns in the same transaction)
+// to the dataset versions they read and wrote, creating datasets (labelled with their kind) and versions (with their
 // facets) as needed.
 const writeDatasets = `
 UNWIND $rows AS row
-MERGE (r:Run {runId: row.runId})
+MATCH (r:Run {runId: row.runId})
 MERGE (d:Dataset {key: row.key})
 SET d:$(row.kind)
 MERGE (v:DatasetVersion {id: row.id})
