@@ -324,6 +324,29 @@ func TestSixStepPipelineLineageIntegration(t *testing.T) {
 		}
 	})
 
+	t.Run("runs for export, with what each read and wrote", func(t *testing.T) {
+		runs, err := lw.store.Runs(context.Background(), time.Now().Add(-10*time.Minute), time.Now().Add(time.Minute), 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range runs {
+			if r.WorkflowID != prefix {
+				continue
+			}
+			line := fmt.Sprintf("%s %s #%d in=%d out=%d", r.JobKey, r.State, r.Attempt, len(r.Inputs), len(r.Outputs))
+			if r.JobKey == "predict" && (r.Outputs[0].Facets == nil || r.Outputs[0].Facets.Rows == nil || *r.Outputs[0].Facets.Rows != 500) {
+				line += " (predictions lack rows=500)"
+			}
+			got = append(got, line)
+		}
+		want := []string{"six-step-pipeline COMPLETE #1 in=0 out=0", "ingest COMPLETE #1 in=1 out=1", "validate COMPLETE #1 in=1 out=1",
+			"featurize COMPLETE #1 in=1 out=1", "train COMPLETE #3 in=1 out=1", "evaluate COMPLETE #1 in=2 out=0", "predict COMPLETE #1 in=2 out=1"}
+		if !slices.Equal(got, want) {
+			t.Errorf("runs:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	})
+
 	t.Run("show a version with its facets", func(t *testing.T) {
 		g, err := lw.store.Show(context.Background(), d.Model.VersionID())
 		if err != nil {

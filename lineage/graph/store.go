@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -348,3 +350,57 @@ ORDER BY r.startedAt, r.runId`, map[string]any{"runId": workflowRunID})
 	}
 	return out, nil
 }
+
+// Runs reads the runs started in [since, until), oldest first, at most
+// limit, each with the dataset versions it read and wrote (facets
+// included): what an export needs.
+func (s *Store) Runs(ctx context.Context, since, until time.Time, limit int) ([]lineage.Run, error) {
+	if limit < 1 {
+		return nil, fmt.Errorf("lineage: runs: limit %d is below 1", limit)
+	}
+	res, err := s.read(ctx, `
+MATCH (r:Run)-[:INSTANCE_OF]->(j:Job)
+WHERE r.startedAt >= $since AND r.startedAt < $until
+WITH r, j ORDER BY r.startedAt, r.runId LIMIT $limit
+OPTIONAL MATCH (r)-[:CHILD_OF]->(p:Run)
+OPTIONAL MATCH (r)-[io:CONSUMED|PRODUCED]->(v:DatasetVersion)
+RETURN r.runId AS runId, j.key AS jobKey, r.state AS state, r.startedAt AS startedAt, r.endedAt AS endedAt,
+       r.workflowId AS workflowId, r.attempts AS attempts, r.error AS error, p.runId AS parentRunId,
+       collect(CASE WHEN io IS NULL THEN null ELSE [type(io), v.kind, v.key, v.version, coalesce(v.facets, '')] END) AS io
+ORDER BY startedAt, runId`,
+		map[string]any{"since": since.UTC(), "until": until.UTC(), "limit": int64(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("lineage: runs since %s: %w", since.Format(time.RFC3339), err)
+	}
+	out := make([]lineage.Run, len(res))
+	for i, rec := range res {
+		r := lineage.Run{
+			RunID: asString(rec["runId"]), JobKey: asString(rec["jobKey"]), State: asString(rec["state"]),
+			WorkflowID: asString(rec["workflowId"]), ParentRunID: asString(rec["parentRunId"]), Error: asString(rec["error"]),
+		}
+		if n, ok := rec["attempts"].(int64); ok {
+			r.Attempt = int32(n)
+		}
+		r.StartedAt, _ = rec["startedAt"].(time.Time)
+		r.EndedAt, _ = rec["endedAt"].(time.Time)
+		links, _ := rec["io"].([]any)
+		for _, l := range links {
+			f, _ := l.([]any)
+			if len(f) != 5 {
+				continue
+			}
+			d := lineage.Dataset{Kind: lineage.Kind(asString(f[1])), Key: asString(f[2]), Version: asString(f[3]), Facets: decodeFacets(asString(f[4]))}
+			if asString(f[0]) == "PRODUCED" {
+				r.Outputs = append(r.Outputs, d)
+			} else {
+				r.Inputs = append(r.Inputs, d)
+			}
+		}
+		slices.SortFunc(r.Inputs, byVersionID)
+		slices.SortFunc(r.Outputs, byVersionID)
+		out[i] = r
+	}
+	return out, nil
+}
+
+func byVersionID(a, b lineage.Dataset) int { return strings.Compare(a.VersionID(), b.VersionID()) }
