@@ -72,6 +72,8 @@ type Alert struct {
 	// Source is where this occurrence came from; it is not part of the key.
 	Source Source    `json:"source"`
 	At     time.Time `json:"at"`
+	// Occurrence identifies this occurrence; Raise sets it.
+	Occurrence string `json:"occurrence,omitempty"`
 }
 
 // WorkflowIDPrefix starts the id of every alert workflow.

@@ -22,6 +22,7 @@ const (
 	AuditDataAccess   AuditEvent = "data_access"
 	AuditModelDeploy  AuditEvent = "model_deployment"
 	AuditAlertAck     AuditEvent = "alert_acknowledgement"
+	AuditAlertNotify  AuditEvent = "alert_notification"
 	AuditConfigChange AuditEvent = "configuration_change"
 	// AuditChainRestart is written by New, as actor "pipewatch", when the
 	// audit log ends in a line that does not verify; its details name the

@@ -45,9 +45,9 @@ func (f *lineageFlags) options() (graph.QueryOptions, error) {
 		return opts, fmt.Errorf("--depth %d is outside 1..%d", f.depth, graph.MaxDepth)
 	}
 	if f.asOf != "" {
-		t, err := parseAsOf(f.asOf)
+		t, err := parseTime(f.asOf, true)
 		if err != nil {
-			return opts, err
+			return opts, fmt.Errorf("--as-of %w", err)
 		}
 		opts.AsOf = t
 	}
@@ -64,15 +64,19 @@ func (f *lineageFlags) options() (graph.QueryOptions, error) {
 	return opts, nil
 }
 
-// parseAsOf reads RFC 3339 or a date, which means the end of that day UTC.
-func parseAsOf(s string) (time.Time, error) {
+// parseTime reads RFC 3339 or a date: the start of that day UTC, or its
+// end when endOfDay.
+func parseTime(s string, endOfDay bool) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
 	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		return d.Add(24*time.Hour - time.Nanosecond), nil
+		if endOfDay {
+			d = d.Add(24*time.Hour - time.Nanosecond)
+		}
+		return d, nil
 	}
-	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2026-11-26T09:30:00Z) or a date (2026-11-26)", s)
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-11-26T09:30:00Z) or a date (2026-11-26)", s)
 }
 
 func newLineageCmd() *cobra.Command {

@@ -1,0 +1,111 @@
+package alerts
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// nonRetryable marks err as not worth retrying.
+func nonRetryable(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), "AlertNotification", nil)
+}
+
+// Starter starts or signals an alert workflow: SignalWithStart on the
+// alert's workflow id. A Temporal client is one.
+type Starter interface {
+	SignalWithStartWorkflow(ctx context.Context, workflowID string, signalName string, signalArg any,
+		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
+}
+
+// Raise sends a to its alert workflow, starting it if none runs for its
+// key: the first occurrence notifies, repeats are counted.
+func Raise(ctx context.Context, c Starter, taskQueue string, policy Policy, a Alert) error {
+	if a.At.IsZero() {
+		a.At = time.Now().UTC()
+	}
+	if a.Occurrence == "" {
+		a.Occurrence = newOccurrenceID()
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	// A new workflow takes the alert as its first occurrence (and skips
+	// the same occurrence in the signal); a running one counts the signal.
+	_, err := c.SignalWithStartWorkflow(ctx, a.WorkflowID(), SignalFire, a,
+		client.StartWorkflowOptions{ID: a.WorkflowID(), TaskQueue: taskQueue, StaticSummary: a.Summary},
+		WorkflowName, Input{Alert: a, Policy: policy})
+	if err != nil {
+		return fmt.Errorf("alert %s (%s): signal with start %s: %w", a.Key(), a.Type, a.WorkflowID(), err)
+	}
+	return nil
+}
+
+// newOccurrenceID names one occurrence, so the signal that comes with a
+// workflow's start is not counted again after its input.
+func newOccurrenceID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Raiser raises alerts for code that has no client of its own: steps
+// (through the activity's client) and workflows (through a local activity,
+// FireActivity).
+type Raiser struct {
+	// TaskQueue runs the alert workflows.
+	TaskQueue string
+	// Policy is given to new alert workflows.
+	Policy Policy
+}
+
+// ErrNoActivity is returned by Fire outside an activity.
+var ErrNoActivity = errors.New("alerts: Fire needs an activity context (in workflow code use FireFromWorkflow)")
+
+// Fire raises a from a running activity, through its Temporal client.
+func (r *Raiser) Fire(ctx context.Context, a Alert) error {
+	if !activity.IsActivity(ctx) {
+		return ErrNoActivity
+	}
+	if a.Source == (Source{}) {
+		info := activity.GetInfo(ctx)
+		a.Source = Source{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, ActivityID: info.ActivityID, Attempt: info.Attempt}
+	}
+	return Raise(ctx, activity.GetClient(ctx), r.TaskQueue, r.Policy, a)
+}
+
+// FireActivityName is the local activity that raises alerts from workflow
+// code.
+const FireActivityName = "pipewatch.alert.Fire"
+
+// FireActivity is the local activity behind FireFromWorkflow.
+func (r *Raiser) FireActivity(ctx context.Context, a Alert) error {
+	return r.Fire(ctx, a)
+}
+
+// FireFromWorkflow raises a from workflow code through the local activity
+// FireActivityName (registered by the worker): the SDK's
+// workflow.SignalWithStartWorkflow needs a newer server than many run.
+// It records a marker in the workflow's history.
+func FireFromWorkflow(ctx workflow.Context, a Alert) error {
+	if a.At.IsZero() {
+		a.At = workflow.Now(ctx)
+	}
+	if a.Source == (Source{}) {
+		info := workflow.GetInfo(ctx)
+		a.Source = Source{WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID}
+	}
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: 200 * time.Millisecond},
+	})
+	return workflow.ExecuteLocalActivity(ctx, FireActivityName, a).Get(ctx, nil)
+}

@@ -1,0 +1,239 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+// recording is a notifier that keeps what it sent; it fails the first
+// failFirst attempts of each message.
+type recording struct {
+	mu        sync.Mutex
+	sent      []Notification
+	attempts  map[string]int
+	failFirst int
+}
+
+func (r *recording) Notify(ctx context.Context, n Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.attempts == nil {
+		r.attempts = map[string]int{}
+	}
+	r.attempts[n.IdempotencyKey]++
+	if r.attempts[n.IdempotencyKey] <= r.failFirst {
+		return errors.New("connection refused")
+	}
+	r.sent = append(r.sent, n)
+	return nil
+}
+
+// lines are the sent notifications as "kind seq repeats count severity".
+func (r *recording) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, n := range r.sent {
+		out = append(out, fmt.Sprintf("%s #%d repeats=%d count=%d %s", n.Kind, n.Seq, n.Repeats, n.Count, n.Alert.Severity))
+	}
+	return out
+}
+
+func alertAt(sev Severity) Alert {
+	return Alert{Type: StepFailure, Severity: sev, Labels: map[string]string{"pipeline": "train", "step": "fit"}, Summary: "fit failed", Occurrence: "x"}
+}
+
+// run runs the alert workflow with signals sent at the given offsets.
+func run(t *testing.T, rec *recording, policy Policy, signals map[time.Duration][]func(*testsuite.TestWorkflowEnvironment)) (State, *testsuite.TestWorkflowEnvironment) {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	ns := &Notifiers{Channels: map[string]Notifier{"log": rec, "webhook": rec}}
+	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	for at, fs := range signals {
+		for _, f := range fs {
+			env.RegisterDelayedCallback(func() { f(env) }, at)
+		}
+	}
+	first := alertAt(Warning)
+	first.Occurrence = "first"
+	env.ExecuteWorkflow(WorkflowName, Input{Alert: first, Policy: policy})
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	var st State
+	if err := env.GetWorkflowError(); err == nil {
+		if err := env.GetWorkflowResult(&st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st, env
+}
+
+func fire(sev Severity, n int) func(*testsuite.TestWorkflowEnvironment) {
+	return func(env *testsuite.TestWorkflowEnvironment) {
+		for i := range n {
+			a := alertAt(sev)
+			a.Occurrence = fmt.Sprintf("%s-%d-%d", sev, n, i)
+			env.SignalWorkflow(SignalFire, a)
+		}
+	}
+}
+
+func signal(name string, arg any) func(*testsuite.TestWorkflowEnvironment) {
+	return func(env *testsuite.TestWorkflowEnvironment) { env.SignalWorkflow(name, arg) }
+}
+
+func TestAlertWorkflow(t *testing.T) {
+	const m = time.Minute
+	tests := []struct {
+		name       string
+		signals    map[time.Duration][]func(*testsuite.TestWorkflowEnvironment)
+		want       []string
+		wantStatus Status
+		wantCount  int
+	}{
+		{
+			name:       "one occurrence: notified at once, closed after a quiet cooldown",
+			want:       []string{"first #1 repeats=0 count=1 warning"},
+			wantStatus: StatusClosed, wantCount: 1,
+		},
+		{
+			name: "ten fires in one cooldown: the first, then one summary of nine",
+			signals: map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+				0: {signal(SignalFire, func() Alert { a := alertAt(Warning); a.Occurrence = "first"; return a }())}, // the start's own signal
+				m: {fire(Warning, 9)},
+			},
+			want:       []string{"first #1 repeats=0 count=1 warning", "repeat_summary #2 repeats=9 count=10 warning"},
+			wantStatus: StatusClosed, wantCount: 10,
+		},
+		{
+			name: "a rise in severity notifies at once",
+			signals: map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+				m:     {fire(Warning, 2)},
+				2 * m: {fire(Critical, 1)},
+			},
+			want:       []string{"first #1 repeats=0 count=1 warning", "escalation #2 repeats=3 count=4 critical"},
+			wantStatus: StatusClosed, wantCount: 4,
+		},
+		{
+			name: "silenced: repeats are counted, not sent",
+			signals: map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+				m:     {signal(SignalSilence, SilenceRequest{For: time.Hour, By: "ana"})},
+				2 * m: {fire(Warning, 5)},
+			},
+			want:       []string{"first #1 repeats=0 count=1 warning"},
+			wantStatus: StatusClosed, wantCount: 6,
+		},
+		{
+			name: "acknowledged: repeats held back until the severity rises",
+			signals: map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+				m:     {signal(SignalAck, ActionRequest{By: "ana"})},
+				2 * m: {fire(Warning, 3)},
+				8 * m: {fire(Critical, 1)},
+			},
+			want:       []string{"first #1 repeats=0 count=1 warning", "escalation #2 repeats=1 count=5 critical"},
+			wantStatus: StatusClosed, wantCount: 5,
+		},
+		{
+			name: "resolved: told, and the workflow ends",
+			signals: map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+				m:     {fire(Warning, 2)},
+				2 * m: {signal(SignalResolve, ActionRequest{By: "ana", Reason: "disk replaced"})},
+			},
+			want:       []string{"first #1 repeats=0 count=1 warning", "resolved #2 repeats=2 count=3 warning"},
+			wantStatus: StatusResolved, wantCount: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recording{}
+			st, env := run(t, rec, Policy{}, tt.signals)
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.lines(); strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("notifications:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if st.Status != tt.wantStatus || st.Count != tt.wantCount || st.Pending != 0 {
+				t.Errorf("state: %s, count %d, pending %d; want %s, %d, 0", st.Status, st.Count, st.Pending, tt.wantStatus, tt.wantCount)
+			}
+		})
+	}
+}
+
+func TestAlertWorkflowNotifierRetriedSendsOnce(t *testing.T) {
+	rec := &recording{failFirst: 2}
+	st, env := run(t, rec, Policy{Channels: map[string]ChannelPolicy{"log": {MaxAttempts: 3, InitialInterval: time.Second}}}, nil)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.lines(); len(got) != 1 || rec.attempts[st.Key+"/1/log"] != 3 {
+		t.Errorf("sent %v after %v attempts, want one after 3", got, rec.attempts)
+	}
+	var notified []string
+	for _, e := range st.History {
+		notified = append(notified, e.Event)
+	}
+	if strings.Join(notified, ",") != "fired,notified,closed" {
+		t.Errorf("history = %v", notified)
+	}
+}
+
+func TestAlertWorkflowRecordsFailedChannel(t *testing.T) {
+	rec := &recording{failFirst: 9}
+	st, env := run(t, rec, Policy{Channels: map[string]ChannelPolicy{"log": {MaxAttempts: 2}}}, nil)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var failed []Entry
+	for _, e := range st.History {
+		if e.Event == "notify_failed" {
+			failed = append(failed, e)
+		}
+	}
+	if len(failed) != 1 || failed[0].Channel != "log" || !strings.Contains(failed[0].Detail, "connection refused") {
+		t.Errorf("failed notifications in history: %+v", failed)
+	}
+}
+
+func TestAlertWorkflowContinuesAsNewWithItsState(t *testing.T) {
+	rec := &recording{}
+	signals := map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){}
+	for i := 1; i <= 6; i++ { // a repeat in each of six cooldowns
+		signals[time.Duration(i)*5*time.Minute-time.Second] = []func(*testsuite.TestWorkflowEnvironment){fire(Warning, 1)}
+	}
+	_, env := run(t, rec, Policy{ContinueAfter: 30}, signals)
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow error %v, want continue-as-new", err)
+	}
+	var in Input
+	if err := converterArgs(can, &in); err != nil {
+		t.Fatal(err)
+	}
+	// The estimate passes 30 events after the fifth cooldown: the first
+	// occurrence and five repeats, each told.
+	if in.State == nil || in.State.Count != 6 || in.State.Seq != 6 || len(rec.lines()) != 6 || in.State.Pending != 0 ||
+		in.State.Status != StatusOpen || in.State.Key != alertAt(Warning).Key() || in.State.FirstOccurrence != "first" {
+		t.Errorf("carried state %+v after %d notifications", in.State, len(rec.lines()))
+	}
+}
+
+func converterArgs(can *workflow.ContinueAsNewError, into *Input) error {
+	return converter.GetDefaultDataConverter().FromPayloads(can.Input, into)
+}
