@@ -31,6 +31,11 @@ type Options struct {
 	// ProgressEvery is the least time between two ActivityProgress events
 	// of one attempt; heartbeats in between are merged. Zero means 10s.
 	ProgressEvery time.Duration
+	// WorkflowFailureAlerts raises a workflow_failure alert when a run
+	// fails, from workflow code through the local activity
+	// alerts.FireActivityName, which the worker must register (see
+	// alerts.Register). Versioned: safe to turn on for running workflows.
+	WorkflowFailureAlerts bool
 	// Usage returns the process's latest sampled resource counters; an
 	// attempt's resources are the difference between the samples at its
 	// start and end (see metrics.ProcessSampler). Nil reports zeros.

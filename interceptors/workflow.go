@@ -65,6 +65,9 @@ func (w *workflowInbound) ExecuteWorkflow(ctx workflow.Context, in *interceptor.
 	r.progress.Status = kind.Status()
 	r.progress.Current = ""
 	w.uiEnded(ctx, kind, now)
+	if kind == WorkflowFailed && w.root.opts.WorkflowFailureAlerts {
+		w.alertFailure(ctx, err)
+	}
 	if observing(ctx) {
 		e := w.event(ctx, kind)
 		e.Duration = now.Sub(r.info.WorkflowStartTime)

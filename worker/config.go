@@ -25,6 +25,8 @@ type Config struct {
 	Log LogConfig
 	// Lineage is where lineage events wait for Neo4j.
 	Lineage LineageConfig
+	// Alerts says when alerts are raised and where they go.
+	Alerts AlertsConfig
 	// ShutdownTimeout bounds the graceful stop: draining the worker and
 	// flushing buffers. Default 30s.
 	ShutdownTimeout time.Duration
@@ -85,6 +87,43 @@ type LineageConfig struct {
 	SpoolMaxBytes int64
 }
 
+// AlertsConfig holds the alert settings.
+type AlertsConfig struct {
+	// Cooldown gathers repeats of an alert into one summary. Default 5m.
+	Cooldown time.Duration
+	// Channels are the notifiers for alerts, comma-separated: log,
+	// webhook. Default log.
+	Channels string
+	// CriticalChannels are the notifiers for critical alerts. Default:
+	// Channels.
+	CriticalChannels string
+	// WebhookURL is where the webhook channel posts. Secret: such URLs
+	// often carry a token.
+	WebhookURL string
+	// WebhookSlack posts a Slack-compatible body.
+	WebhookSlack bool
+	// RetryAttempt also raises a warning when this attempt of a step fails
+	// with retries left; 0 alerts on final failures only.
+	RetryAttempt int64
+	// WorkflowFailures raises an alert when a pipeline run fails. Default
+	// true.
+	WorkflowFailures bool
+}
+
+// ChannelList splits a comma-separated channel list.
+func ChannelList(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// KnownChannels are the alert channels the worker can notify.
+func KnownChannels() []string { return []string{"log", "webhook"} }
+
 // LogConfig holds the settings of the main and audit logs.
 type LogConfig struct {
 	// Dir is the folder for pipewatch.log and audit.log. Default .run/logs.
@@ -132,6 +171,7 @@ func DefaultConfig() Config {
 			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
 		},
 		Lineage:         LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
+		Alerts:          AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 }
@@ -192,6 +232,30 @@ func (c Config) Validate() error {
 		bad("neo4j.database must not be empty")
 	}
 
+	for _, f := range []struct{ key, value string }{{"alerts.channels", c.Alerts.Channels}, {"alerts.critical_channels", c.Alerts.CriticalChannels}} {
+		for _, ch := range ChannelList(f.value) {
+			if !slices.Contains(KnownChannels(), ch) {
+				bad("%s: channel %q is not one of %s", f.key, ch, strings.Join(KnownChannels(), ", "))
+			}
+			if ch == "webhook" && c.Alerts.WebhookURL == "" {
+				bad("%s names webhook but alerts.webhook_url is empty", f.key)
+			}
+		}
+	}
+	if f := ChannelList(c.Alerts.Channels); len(f) == 0 {
+		bad("alerts.channels %q names no channel (want log, webhook)", c.Alerts.Channels)
+	}
+	if c.Alerts.WebhookURL != "" {
+		if u, err := url.Parse(c.Alerts.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("alerts.webhook_url is not an http(s) URL")
+		}
+	}
+	if c.Alerts.Cooldown < time.Second {
+		bad("alerts.cooldown %s is below 1s", formatDuration(c.Alerts.Cooldown))
+	}
+	if c.Alerts.RetryAttempt < 0 {
+		bad("alerts.retry_attempt %d is negative", c.Alerts.RetryAttempt)
+	}
 	if err := checkHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr %q: %v", c.HTTP.Addr, err)
 	}

@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown top-level field",
 			file: "neo4j:\n  user: neo4j\nmetrics: on\n",
 			env:  map[string]string{pw: "x"},
-			want: `config file "FILE": line 3: unknown field "metrics" (known: http, lineage, log, neo4j, shutdown_timeout, temporal)`,
+			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, lineage, log, neo4j, shutdown_timeout, temporal)`,
 		},
 		{
 			name: "bad duration in the file",
@@ -96,6 +96,22 @@ func TestLoadErrors(t *testing.T) {
 			env:  map[string]string{pw: "x"},
 			args: []string{"--log-console-level=quiet"},
 			want: `config: log.console_level "quiet" is not one of debug, info, warn, error, off`,
+		},
+		{
+			name: "alert routing names a channel that is not configured",
+			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_CHANNELS": "log,webhook", "PIPEWATCH_ALERTS_CRITICAL_CHANNELS": "pager"},
+			want: "config: alerts.channels names webhook but alerts.webhook_url is empty\n" +
+				`config: alerts.critical_channels: channel "pager" is not one of log, webhook`,
+		},
+		{
+			name: "alert webhook URL is checked without showing it",
+			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_WEBHOOK_URL": "hooks.slack.com/services/T0/B0/s3cret"},
+			want: "config: alerts.webhook_url is not an http(s) URL",
+		},
+		{
+			name: "bad boolean",
+			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_WEBHOOK_SLACK": "yes please"},
+			want: "config: alerts.webhook_slack (from PIPEWATCH_ALERTS_WEBHOOK_SLACK): invalid boolean \"yes please\" (want true or false)",
 		},
 		{
 			name: "cert without key",

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -17,6 +18,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/interceptors"
 )
 
@@ -95,7 +97,9 @@ func MissingSearchAttributes(ctx context.Context, c client.Client, namespace str
 		return nil, fmt.Errorf("temporal: list search attributes of %q: %w", namespace, err)
 	}
 	var missing []string
-	for _, name := range interceptors.SearchAttributeNames() {
+	names := append(interceptors.SearchAttributeNames(), alerts.SearchAttributeNames()...)
+	slices.Sort(names)
+	for _, name := range slices.Compact(names) {
 		if resp.GetCustomAttributes()[name] != enumspb.INDEXED_VALUE_TYPE_KEYWORD {
 			missing = append(missing, name)
 		}

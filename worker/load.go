@@ -227,7 +227,7 @@ type setting struct {
 	key    string
 	help   string
 	secret bool
-	ref    func(*Config) any // *string, *int64 or *time.Duration
+	ref    func(*Config) any // *string, *int64, *bool or *time.Duration
 }
 
 func (s setting) flag() string {
@@ -254,6 +254,12 @@ func (s setting) set(c *Config, raw string) error {
 			return err
 		}
 		*p = d
+	case *bool:
+		b, err := strconv.ParseBool(strings.TrimSpace(raw))
+		if err != nil {
+			return fmt.Errorf("invalid boolean %q (want true or false)", raw)
+		}
+		*p = b
 	default:
 		return fmt.Errorf("unsupported field type %T", p)
 	}
@@ -268,6 +274,8 @@ func (s setting) get(c *Config) string {
 		return strconv.FormatInt(*p, 10)
 	case *time.Duration:
 		return formatDuration(*p)
+	case *bool:
+		return strconv.FormatBool(*p)
 	default:
 		return ""
 	}
@@ -321,6 +329,13 @@ func settings() []setting {
 		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }},
 		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }},
 		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }},
+		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }},
+		{"alerts.channels", "channels for alerts, comma-separated: log, webhook", false, func(c *Config) any { return &c.Alerts.Channels }},
+		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }},
+		{"alerts.webhook_url", "URL the webhook channel posts to (secret: may hold a token)", true, func(c *Config) any { return &c.Alerts.WebhookURL }},
+		{"alerts.webhook_slack", "post a Slack-compatible body", false, func(c *Config) any { return &c.Alerts.WebhookSlack }},
+		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", false, func(c *Config) any { return &c.Alerts.RetryAttempt }},
+		{"alerts.workflow_failures", "alert when a pipeline run fails", false, func(c *Config) any { return &c.Alerts.WorkflowFailures }},
 		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pipewatch/pipewatch/activities"
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
@@ -70,10 +71,14 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	saCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	missing, err := MissingSearchAttributes(saCtx, tc, cfg.Temporal.Namespace)
 	cancel()
-	if err != nil || len(missing) > 0 {
+	searchAttributes := err == nil && len(missing) == 0
+	if !searchAttributes {
 		log.Warn("search attributes not written: register them as Keyword (scripts/temporal.sh does) and restart",
 			zap.Strings("missing", missing), zap.Error(err))
 	}
+	alertLog := logs.Main.With(zap.String("component", "alerts"))
+	raiser := &alerts.Raiser{TaskQueue: cfg.Temporal.TaskQueue, Policy: AlertPolicy(cfg.Alerts, searchAttributes)}
+	notifiers := &alerts.Notifiers{Channels: Notifiers(cfg.Alerts, alertLog), Log: alertLog, Audit: logs.Audit}
 	var lineageMetrics *metrics.Lineage // set before the writer reads the spool
 	spool, err := lineage.OpenSpool(cfg.Lineage.SpoolDir, lineage.SpoolOptions{
 		MaxBytes: cfg.Lineage.SpoolMaxBytes,
@@ -97,10 +102,12 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		Observers: []interceptors.Observer{
 			interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline),
 			interceptors.NewLineageObserver(spool, logs.Main, lineageMetrics),
+			interceptors.NewAlertObserver(raiser, int32(cfg.Alerts.RetryAttempt), alertLog),
 		},
-		SearchAttributes: err == nil && len(missing) == 0,
-		Summaries:        true,
-		Usage:            usage.Load,
+		WorkflowFailureAlerts: cfg.Alerts.WorkflowFailures,
+		SearchAttributes:      searchAttributes,
+		Summaries:             true,
+		Usage:                 usage.Load,
 	})
 
 	driver, err := OpenNeo4j(cfg.Neo4j)
@@ -130,6 +137,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		Interceptors:      []interceptor.WorkerInterceptor{pw},
 	})
 	Register(w, Steps{Demo: &activities.Demo{}})
+	alerts.Register(w, raiser, notifiers)
 	writerCtx, stopWriter := context.WithCancel(context.Background())
 	writerDone := make(chan struct{})
 	writer := &lineage.Writer{Spool: spool, Store: store, OnError: func(err error) {
@@ -189,6 +197,36 @@ func Register(w sdkworker.Registry, steps Steps) {
 		w.RegisterActivityWithOptions(steps.Demo.Greet, activity.RegisterOptions{Name: activities.DemoGreetName})
 		w.RegisterActivityWithOptions(steps.Demo.Count, activity.RegisterOptions{Name: activities.DemoCountName})
 	}
+}
+
+// AlertPolicy is the alert workflows' policy from the configuration:
+// critical alerts to CriticalChannels, the rest to Channels.
+func AlertPolicy(c AlertsConfig, searchAttributes bool) alerts.Policy {
+	critical := ChannelList(c.CriticalChannels)
+	if len(critical) == 0 {
+		critical = ChannelList(c.Channels)
+	}
+	return alerts.Policy{
+		Cooldown: c.Cooldown,
+		Routes: []alerts.Route{
+			{MinSeverity: alerts.Critical, Channels: critical},
+			{Channels: ChannelList(c.Channels)},
+		},
+		Channels: map[string]alerts.ChannelPolicy{
+			"log":     {MaxAttempts: 3},
+			"webhook": {MaxAttempts: 8, InitialInterval: time.Second, Timeout: 15 * time.Second},
+		},
+		SearchAttributes: searchAttributes,
+	}
+}
+
+// Notifiers are the alert channels the configuration sets up.
+func Notifiers(c AlertsConfig, log *zap.Logger) map[string]alerts.Notifier {
+	ns := map[string]alerts.Notifier{"log": alerts.LogNotifier{Log: log}}
+	if c.WebhookURL != "" {
+		ns["webhook"] = alerts.WebhookNotifier{URL: c.WebhookURL, Slack: c.WebhookSlack}
+	}
+	return ns
 }
 
 func closeLogged(log *zap.Logger, what string, closeFn func() error) {

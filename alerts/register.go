@@ -1,0 +1,22 @@
+package alerts
+
+import (
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// SearchAttributeNames are the Keyword search attributes the alert
+// workflow writes when Policy.SearchAttributes is on.
+func SearchAttributeNames() []string {
+	return []string{"AlertType", "AlertSeverity", "AlertState", "PipelineName"}
+}
+
+// Register registers on w what alerts need: the alert workflow, the
+// notification activity of ns, and the local activity that raises alerts
+// from workflow code through r.
+func Register(w worker.Registry, r *Raiser, ns *Notifiers) {
+	w.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	w.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	w.RegisterActivityWithOptions(r.FireActivity, activity.RegisterOptions{Name: FireActivityName})
+}
