@@ -68,6 +68,33 @@ func (ns *Notifiers) Notify(ctx context.Context, n Notification) error {
 	return nil
 }
 
+// AuditAction records an operator's action on an alert in the audit log: the
+// audit activity of the alert workflow.
+func (ns *Notifiers) AuditAction(_ context.Context, act AuditAction) error {
+	if ns.Audit == nil {
+		return nil
+	}
+	event := logging.AuditAlertAck
+	if act.Action != "ack" {
+		event = logging.AuditAlertAction
+	}
+	by := act.By
+	if by == "" {
+		by = "unknown"
+	}
+	details := map[string]any{"alert_key": act.Key, "action": act.Action}
+	if act.Reason != "" {
+		details["reason"] = act.Reason
+	}
+	if act.For > 0 {
+		details["for"] = act.For.String()
+	}
+	if err := ns.Audit.Record(event, by, details); err != nil {
+		return fmt.Errorf("alert %s: audit %s: %w", act.Key, act.Action, err)
+	}
+	return nil
+}
+
 // LogNotifier writes notifications to a log: the channel that always works.
 type LogNotifier struct {
 	Log *zap.Logger

@@ -19,6 +19,7 @@ const (
 	SignalResolve      = "pipewatch.alert.resolve"
 	QueryState         = "pipewatch.alert"
 	NotifyActivityName = "pipewatch.alert.Notify"
+	AuditActivityName  = "pipewatch.alert.Audit"
 )
 
 // DefaultCooldown is how long repeats are gathered before a summary.
@@ -293,6 +294,7 @@ type alertRun struct {
 	last                        Alert // the latest occurrence
 	fire, ack, silence, resolve workflow.ReceiveChannel
 	inflight                    []sent
+	audits                      []workflow.Future
 	// events estimates this run's history length where the SDK cannot
 	// tell it (the testsuite): signals 1, timers 2, activities 3 each.
 	events int
@@ -359,6 +361,7 @@ func (a *alertRun) onAck(r ActionRequest) {
 	a.st.Status = StatusAcknowledged
 	a.st.record(workflow.Now(a.ctx), "acked", "", by(r.By, r.Reason))
 	a.upsert()
+	a.audit(AuditAction{Action: "ack", By: r.By, Reason: r.Reason})
 }
 
 func (a *alertRun) onSilence(r SilenceRequest) {
@@ -368,6 +371,7 @@ func (a *alertRun) onSilence(r SilenceRequest) {
 	a.st.Status = StatusSilenced
 	a.st.record(now, "silenced", "", fmt.Sprintf("for %s%s", r.For, by(r.By, "")))
 	a.upsert()
+	a.audit(AuditAction{Action: "silence", By: r.By, For: r.For})
 }
 
 func (a *alertRun) onResolve(r ActionRequest) {
@@ -379,6 +383,28 @@ func (a *alertRun) onResolve(r ActionRequest) {
 	a.st.record(workflow.Now(a.ctx), "resolved", "", by(r.By, r.Reason))
 	a.notify(KindResolved, a.st.Pending)
 	a.st.Pending = 0
+	a.audit(AuditAction{Action: "resolve", By: r.By, Reason: r.Reason})
+}
+
+// AuditAction is an operator's action on an alert, for the audit log.
+type AuditAction struct {
+	Key    string        `json:"key"`
+	Action string        `json:"action"` // ack, silence, resolve
+	By     string        `json:"by,omitempty"`
+	Reason string        `json:"reason,omitempty"`
+	For    time.Duration `json:"for,omitempty"`
+}
+
+// audit records an operator's action through the audit activity: the
+// worker owns the audit log, workflow code cannot write it.
+func (a *alertRun) audit(act AuditAction) {
+	act.Key = a.st.Key
+	ctx := workflow.WithActivityOptions(a.ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 10},
+	})
+	a.audits = append(a.audits, workflow.ExecuteActivity(ctx, AuditActivityName, act))
+	a.events += 3
 }
 
 func by(who, why string) string {
@@ -506,6 +532,12 @@ func (a *alertRun) wait() {
 		}
 	}
 	a.inflight = nil
+	for _, f := range a.audits {
+		if err := f.Get(a.ctx, nil); err != nil {
+			a.st.record(workflow.Now(a.ctx), "audit_failed", "", err.Error())
+		}
+	}
+	a.audits = nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

@@ -2,9 +2,13 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +19,8 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/logging"
 )
 
 // recording is a notifier that keeps what it sent; it fails the first
@@ -64,6 +70,7 @@ func run(t *testing.T, rec *recording, policy Policy, signals map[time.Duration]
 	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
 	ns := &Notifiers{Channels: map[string]Notifier{"log": rec, "webhook": rec}}
 	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
 	for at, fs := range signals {
 		for _, f := range fs {
 			env.RegisterDelayedCallback(func() { f(env) }, at)
@@ -236,4 +243,47 @@ func TestAlertWorkflowContinuesAsNewWithItsState(t *testing.T) {
 
 func converterArgs(can *workflow.ContinueAsNewError, into *Input) error {
 	return converter.GetDefaultDataConverter().FromPayloads(can.Input, into)
+}
+
+func TestAlertActionsGoToTheAuditLog(t *testing.T) {
+	dir := t.TempDir()
+	logs, err := logging.New(logging.Options{Dir: dir, Console: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	ns := &Notifiers{Channels: map[string]Notifier{"log": &recording{}}, Audit: logs.Audit}
+	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalAck, ActionRequest{By: "ana", Reason: "on it"}) }, time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalSilence, SilenceRequest{For: time.Hour, By: "ben"}) }, 2*time.Minute)
+	env.ExecuteWorkflow(WorkflowName, Input{Alert: alertAt(Warning)})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for line := range strings.Lines(string(b)) {
+		var r struct {
+			Event, Actor string
+			Details      map[string]any
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %v", r.Event, r.Actor, r.Details["action"]))
+	}
+	want := []string{"alert_notification pipewatch <nil>", "alert_acknowledgement ana ack", "alert_action ben silence"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("audit log:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

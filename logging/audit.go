@@ -23,6 +23,7 @@ const (
 	AuditModelDeploy  AuditEvent = "model_deployment"
 	AuditAlertAck     AuditEvent = "alert_acknowledgement"
 	AuditAlertNotify  AuditEvent = "alert_notification"
+	AuditAlertAction  AuditEvent = "alert_action" // silence, resolve
 	AuditConfigChange AuditEvent = "configuration_change"
 	// AuditChainRestart is written by New, as actor "pipewatch", when the
 	// audit log ends in a line that does not verify; its details name the

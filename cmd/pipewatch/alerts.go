@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/user"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/worker"
+)
+
+// alertClient dials Temporal with the configuration of cmd's flags.
+func alertClient(cmd *cobra.Command) (client.Client, worker.Config, error) {
+	cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags(), WithoutNeo4j: true})
+	if err != nil {
+		return nil, cfg, err
+	}
+	ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+	defer cancel()
+	c, err := worker.DialTemporal(ctx, cfg.Temporal, quietLogger(), nil)
+	return c, cfg, err
+}
+
+// alertWorkflowID accepts a key or a whole workflow id.
+func alertWorkflowID(arg string) string {
+	if strings.HasPrefix(arg, alerts.WorkflowIDPrefix) {
+		return arg
+	}
+	return alerts.WorkflowIDPrefix + arg
+}
+
+func operator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "unknown"
+}
+
+func newAlertsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "alerts",
+		Short: "List, show, acknowledge, silence and resolve alerts (alert workflows in Temporal)",
+	}
+	var state, typ, severity, since string
+	var limit int
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Alerts, newest first, from Temporal visibility",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			query, err := alertsQuery(state, typ, severity, since)
+			if err != nil {
+				return err
+			}
+			c, _, err := alertClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var rows []*workflowpb.WorkflowExecutionInfo
+			var token []byte
+			for len(rows) < limit {
+				resp, err := c.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token, PageSize: int32(min(limit, 1000))})
+				if err != nil {
+					return fmt.Errorf("list alerts (%s): %w", query, err)
+				}
+				rows = append(rows, resp.GetExecutions()...)
+				if token = resp.GetNextPageToken(); len(token) == 0 {
+					break
+				}
+			}
+			return writeAlertList(cmd.OutOrStdout(), rows[:min(len(rows), limit)])
+		},
+	}
+	list.Flags().StringVar(&state, "state", "", "only alerts in this state: open, acknowledged, silenced, resolved, closed")
+	list.Flags().StringVar(&typ, "type", "", "only alerts of this type: step_failure, workflow_failure, resource_threshold, data_quality, model_degradation, data_drift, custom")
+	list.Flags().StringVar(&severity, "severity", "", "only alerts of this severity: info, warning, critical")
+	list.Flags().StringVar(&since, "since", "", "only alerts raised since this time (RFC 3339 or a date)")
+	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	worker.BindFlags(list.Flags())
+
+	var asJSON bool
+	show := &cobra.Command{
+		Use:   "show <key>",
+		Short: "An alert's state and history (the alert workflow's query)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := alertClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			st, err := alertState(cmd.Context(), c, alertWorkflowID(args[0]))
+			if err != nil {
+				return fmt.Errorf("alert %s: %w", args[0], err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			return writeAlertState(cmd.OutOrStdout(), st)
+		},
+	}
+	show.Flags().BoolVar(&asJSON, "json", false, "print the state as JSON")
+	worker.BindFlags(show.Flags())
+
+	signal := func(use, short, name string, arg func(cmd *cobra.Command) (any, error)) *cobra.Command {
+		c := &cobra.Command{
+			Use:   use,
+			Short: short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				payload, err := arg(cmd)
+				if err != nil {
+					return err
+				}
+				tc, _, err := alertClient(cmd)
+				if err != nil {
+					return err
+				}
+				defer tc.Close()
+				if err := tc.SignalWorkflow(cmd.Context(), alertWorkflowID(args[0]), "", name, payload); err != nil {
+					return fmt.Errorf("alert %s: %w", args[0], err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s sent (the worker records it in the audit log)\n", alertWorkflowID(args[0]), strings.Fields(use)[0])
+				return nil
+			},
+		}
+		c.Flags().String("by", operator(), "who acts")
+		c.Flags().String("reason", "", "why")
+		worker.BindFlags(c.Flags())
+		return c
+	}
+	action := func(cmd *cobra.Command) (any, error) {
+		by, _ := cmd.Flags().GetString("by")
+		reason, _ := cmd.Flags().GetString("reason")
+		return alerts.ActionRequest{By: by, Reason: reason}, nil
+	}
+	silence := signal("silence <key> --for <duration>", "Mute an alert's notifications for a while", alerts.SignalSilence, func(cmd *cobra.Command) (any, error) {
+		by, _ := cmd.Flags().GetString("by")
+		d, _ := cmd.Flags().GetDuration("for")
+		if d <= 0 {
+			return nil, fmt.Errorf("--for %s: want a positive duration such as 30m or 2h", d)
+		}
+		return alerts.SilenceRequest{For: d, By: by}, nil
+	})
+	silence.Flags().Duration("for", 0, "how long to mute it")
+	cmd.AddCommand(list, show,
+		signal("ack <key>", "Acknowledge an alert: repeats are held back until its severity rises", alerts.SignalAck, action),
+		silence,
+		signal("resolve <key>", "Resolve an alert: its channels are told and its workflow ends", alerts.SignalResolve, action),
+	)
+	return cmd
+}
+
+// alertState reads a running alert's state with the query, and an ended
+// one's from its result (no worker needed).
+func alertState(ctx context.Context, c client.Client, id string) (alerts.State, error) {
+	var st alerts.State
+	d, err := c.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return st, err
+	}
+	if d.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &st); err != nil {
+			return st, fmt.Errorf("read the ended alert's final state: %w", err)
+		}
+		return st, nil
+	}
+	v, err := c.QueryWorkflow(ctx, id, "", alerts.QueryState)
+	if err != nil {
+		return st, err
+	}
+	return st, v.Get(&st)
+}
+
+// alertsQuery builds the visibility query from checked values only.
+func alertsQuery(state, typ, severity, since string) (string, error) {
+	q := []string{fmt.Sprintf("WorkflowType = '%s'", alerts.WorkflowName)}
+	if state != "" {
+		if !slices.Contains([]string{"open", "acknowledged", "silenced", "resolved", "closed"}, state) {
+			return "", fmt.Errorf("--state %q is not one of open, acknowledged, silenced, resolved, closed", state)
+		}
+		q = append(q, fmt.Sprintf("AlertState = '%s'", state))
+	}
+	if typ != "" {
+		if !slices.Contains(alerts.Types(), alerts.Type(typ)) {
+			return "", fmt.Errorf("--type %q is not an alert type", typ)
+		}
+		q = append(q, fmt.Sprintf("AlertType = '%s'", typ))
+	}
+	if severity != "" {
+		if alerts.Severity(severity).Rank() == 0 {
+			return "", fmt.Errorf("--severity %q is not one of info, warning, critical", severity)
+		}
+		q = append(q, fmt.Sprintf("AlertSeverity = '%s'", severity))
+	}
+	if since != "" {
+		t, err := parseTime(since, false)
+		if err != nil {
+			return "", fmt.Errorf("--since %w", err)
+		}
+		q = append(q, fmt.Sprintf("StartTime >= '%s'", t.UTC().Format(time.RFC3339)))
+	}
+	return strings.Join(q, " AND "), nil // newest first: visibility's own order
+}
+
+func writeAlertList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tTYPE\tSEVERITY\tSTATE\tPIPELINE\tRAISED\tWORKFLOW")
+	for _, r := range rows {
+		sa := map[string]string{}
+		for k, p := range r.GetSearchAttributes().GetIndexedFields() {
+			var v string
+			if json.Unmarshal(p.GetData(), &v) == nil {
+				sa[k] = v
+			}
+		}
+		wf := "running"
+		if r.GetCloseTime() != nil {
+			wf = "ended " + r.GetCloseTime().AsTime().UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", strings.TrimPrefix(r.GetExecution().GetWorkflowId(), alerts.WorkflowIDPrefix),
+			sa["AlertType"], sa["AlertSeverity"], sa["AlertState"], sa["PipelineName"], r.GetStartTime().AsTime().UTC().Format(time.RFC3339), wf)
+	}
+	return tw.Flush()
+}
+
+func writeAlertState(w io.Writer, st alerts.State) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "key\t%s\ntype\t%s\nseverity\t%s\nstatus\t%s\nsummary\t%s\n", st.Key, st.Type, st.Severity, st.Status, st.Summary)
+	fmt.Fprintf(tw, "occurrences\t%d (first %s, last %s)\n", st.Count, st.FirstAt.UTC().Format(time.RFC3339), st.LastAt.UTC().Format(time.RFC3339))
+	if !st.SilencedUntil.IsZero() {
+		fmt.Fprintf(tw, "silenced until\t%s\n", st.SilencedUntil.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(tw, "source\tworkflow %s, run %s\n", st.Source.WorkflowID, st.Source.RunID)
+	var labels []string
+	for k, v := range st.Labels {
+		labels = append(labels, k+"="+v)
+	}
+	slices.Sort(labels)
+	fmt.Fprintf(tw, "labels\t%s\n\nHISTORY\n", strings.Join(labels, " "))
+	for _, e := range st.History {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.Event, e.Channel, e.Detail)
+	}
+	return tw.Flush()
+}
