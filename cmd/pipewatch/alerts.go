@@ -169,11 +169,11 @@ func newAlertsCmd() *cobra.Command {
 // one's from its result (no worker needed).
 func alertState(ctx context.Context, c client.Client, id string) (alerts.State, error) {
 	var st alerts.State
-	d, err := c.DescribeWorkflowExecution(ctx, id, "")
+	d, err := c.DescribeWorkflow(ctx, id, "")
 	if err != nil {
 		return st, err
 	}
-	if d.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+	if d.RawResponse.GetWorkflowExecutionInfo().GetCloseTime() != nil {
 		if err := c.GetWorkflow(ctx, id, "").Get(ctx, &st); err != nil {
 			return st, fmt.Errorf("read the ended alert's final state: %w", err)
 		}
