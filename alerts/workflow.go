@@ -42,6 +42,9 @@ type Policy struct {
 	// SearchAttributes turns on AlertType, AlertSeverity, AlertState and
 	// PipelineName (they must be registered as Keyword).
 	SearchAttributes bool `json:"searchAttributes,omitempty"`
+	// CloseChannels are also told when an alert closes after a quiet
+	// cooldown (Alertmanager, to resolve its copy), if routed to them.
+	CloseChannels []string `json:"closeChannels,omitempty"`
 }
 
 // Route sends alerts of some types, from a severity up, to channels.
@@ -146,6 +149,9 @@ const (
 	KindSummary    = "repeat_summary"
 	KindEscalation = "escalation"
 	KindResolved   = "resolved"
+	// KindClosed goes only to Policy.CloseChannels: a cooldown passed
+	// without repeats (Alertmanager resolves the alert).
+	KindClosed = "closed"
 )
 
 // Notification is one message to one channel.
@@ -267,6 +273,7 @@ func (a *alertRun) cooldowns() bool {
 		if a.st.Pending == 0 {
 			a.st.Status = StatusClosed
 			a.st.record(now, "closed", "", fmt.Sprintf("no repeats in %s", a.policy.Cooldown))
+			a.notifyOnly(KindClosed, a.policy.CloseChannels)
 			return false
 		}
 		if a.muted() {
@@ -496,10 +503,27 @@ func (a *alertRun) drain() {
 // notify starts one notification activity per channel of the alert's
 // route; results are recorded as they come.
 func (a *alertRun) notify(kind string, repeats int) {
+	a.send(kind, repeats, a.policy.channels(a.st.Type, a.st.Severity))
+}
+
+// notifyOnly notifies those of only that the alert is routed to.
+func (a *alertRun) notifyOnly(kind string, only []string) {
+	var chs []string
+	for _, ch := range a.policy.channels(a.st.Type, a.st.Severity) {
+		if slices.Contains(only, ch) {
+			chs = append(chs, ch)
+		}
+	}
+	if len(chs) > 0 {
+		a.send(kind, 0, chs)
+	}
+}
+
+func (a *alertRun) send(kind string, repeats int, channels []string) {
 	a.st.Seq++
 	al := a.last
 	al.Severity, al.Summary = a.st.Severity, a.st.Summary
-	for _, ch := range a.policy.channels(a.st.Type, a.st.Severity) {
+	for _, ch := range channels {
 		cp := a.policy.Channels[ch]
 		attempts := cp.MaxAttempts
 		if attempts <= 0 {

@@ -102,6 +102,14 @@ type AlertsConfig struct {
 	WebhookURL string
 	// WebhookSlack posts a Slack-compatible body.
 	WebhookSlack bool
+	// SMTPAddr (host:port), SMTPFrom and SMTPTo (comma-separated) set up
+	// the email channel; SMTPUser and SMTPPassword log in (STARTTLS is
+	// required unless SMTPAllowPlain).
+	SMTPAddr, SMTPFrom, SMTPTo string
+	SMTPUser, SMTPPassword     string
+	SMTPAllowPlain             bool
+	// AlertmanagerURL sets up the alertmanager channel.
+	AlertmanagerURL string
 	// RetryAttempt also raises a warning when this attempt of a step fails
 	// with retries left; 0 alerts on final failures only.
 	RetryAttempt int64
@@ -122,7 +130,7 @@ func ChannelList(s string) []string {
 }
 
 // KnownChannels are the alert channels the worker can notify.
-func KnownChannels() []string { return []string{"log", "webhook"} }
+func KnownChannels() []string { return []string{"log", "webhook", "email", "alertmanager"} }
 
 // LogConfig holds the settings of the main and audit logs.
 type LogConfig struct {
@@ -237,8 +245,13 @@ func (c Config) Validate() error {
 			if !slices.Contains(KnownChannels(), ch) {
 				bad("%s: channel %q is not one of %s", f.key, ch, strings.Join(KnownChannels(), ", "))
 			}
-			if ch == "webhook" && c.Alerts.WebhookURL == "" {
+			switch {
+			case ch == "webhook" && c.Alerts.WebhookURL == "":
 				bad("%s names webhook but alerts.webhook_url is empty", f.key)
+			case ch == "email" && (c.Alerts.SMTPAddr == "" || c.Alerts.SMTPFrom == "" || len(ChannelList(c.Alerts.SMTPTo)) == 0):
+				bad("%s names email but alerts.smtp_addr, alerts.smtp_from and alerts.smtp_to are not all set", f.key)
+			case ch == "alertmanager" && c.Alerts.AlertmanagerURL == "":
+				bad("%s names alertmanager but alerts.alertmanager_url is empty", f.key)
 			}
 		}
 	}
@@ -248,6 +261,16 @@ func (c Config) Validate() error {
 	if c.Alerts.WebhookURL != "" {
 		if u, err := url.Parse(c.Alerts.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("alerts.webhook_url is not an http(s) URL")
+		}
+	}
+	if c.Alerts.AlertmanagerURL != "" {
+		if u, err := url.Parse(c.Alerts.AlertmanagerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("alerts.alertmanager_url %q is not an http(s) URL", c.Alerts.AlertmanagerURL)
+		}
+	}
+	if c.Alerts.SMTPAddr != "" {
+		if err := checkHostPort(c.Alerts.SMTPAddr); err != nil {
+			bad("alerts.smtp_addr %q: %v", c.Alerts.SMTPAddr, err)
 		}
 	}
 	if c.Alerts.Cooldown < time.Second {

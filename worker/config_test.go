@@ -101,7 +101,14 @@ func TestLoadErrors(t *testing.T) {
 			name: "alert routing names a channel that is not configured",
 			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_CHANNELS": "log,webhook", "PIPEWATCH_ALERTS_CRITICAL_CHANNELS": "pager"},
 			want: "config: alerts.channels names webhook but alerts.webhook_url is empty\n" +
-				`config: alerts.critical_channels: channel "pager" is not one of log, webhook`,
+				`config: alerts.critical_channels: channel "pager" is not one of log, webhook, email, alertmanager`,
+		},
+		{
+			name: "email and alertmanager channels need their settings",
+			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_CHANNELS": "email", "PIPEWATCH_ALERTS_CRITICAL_CHANNELS": "alertmanager", "PIPEWATCH_ALERTS_SMTP_ADDR": "mail.internal"},
+			want: "config: alerts.channels names email but alerts.smtp_addr, alerts.smtp_from and alerts.smtp_to are not all set\n" +
+				"config: alerts.critical_channels names alertmanager but alerts.alertmanager_url is empty\n" +
+				`config: alerts.smtp_addr "mail.internal": want host:port`,
 		},
 		{
 			name: "alert webhook URL is checked without showing it",

@@ -213,9 +213,12 @@ func AlertPolicy(c AlertsConfig, searchAttributes bool) alerts.Policy {
 			{Channels: ChannelList(c.Channels)},
 		},
 		Channels: map[string]alerts.ChannelPolicy{
-			"log":     {MaxAttempts: 3},
-			"webhook": {MaxAttempts: 8, InitialInterval: time.Second, Timeout: 15 * time.Second},
+			"log":          {MaxAttempts: 3},
+			"webhook":      {MaxAttempts: 8, InitialInterval: time.Second, Timeout: 15 * time.Second},
+			"email":        {MaxAttempts: 6, InitialInterval: 5 * time.Second, Timeout: 45 * time.Second},
+			"alertmanager": {MaxAttempts: 8, InitialInterval: time.Second, Timeout: 15 * time.Second},
 		},
+		CloseChannels:    []string{"alertmanager"},
 		SearchAttributes: searchAttributes,
 	}
 }
@@ -225,6 +228,13 @@ func Notifiers(c AlertsConfig, log *zap.Logger) map[string]alerts.Notifier {
 	ns := map[string]alerts.Notifier{"log": alerts.LogNotifier{Log: log}}
 	if c.WebhookURL != "" {
 		ns["webhook"] = alerts.WebhookNotifier{URL: c.WebhookURL, Slack: c.WebhookSlack}
+	}
+	if c.SMTPAddr != "" {
+		ns["email"] = alerts.EmailNotifier{Addr: c.SMTPAddr, From: c.SMTPFrom, To: ChannelList(c.SMTPTo),
+			Username: c.SMTPUser, Password: c.SMTPPassword, AllowPlain: c.SMTPAllowPlain}
+	}
+	if c.AlertmanagerURL != "" {
+		ns["alertmanager"] = alerts.AlertmanagerNotifier{URL: c.AlertmanagerURL}
 	}
 	return ns
 }

@@ -1,0 +1,122 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AlertmanagerNotifier posts alerts to Prometheus Alertmanager's v2 API.
+// Each notification (re)posts the alert as firing until twice the cooldown
+// from now, so it stays active while the alert workflow runs; a resolved or
+// closed alert is posted with endsAt now, which resolves it.
+type AlertmanagerNotifier struct {
+	// URL is Alertmanager's base URL, e.g. http://127.0.0.1:9093.
+	URL string
+	// GeneratorURL links back, e.g. to the Temporal UI; optional.
+	GeneratorURL string
+	// Client defaults to one with a 10s timeout.
+	Client *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// amAlert is one alert in Alertmanager's postableAlerts.
+type amAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL,omitempty"`
+}
+
+// AlertmanagerLabels are the labels an alert gets in Alertmanager:
+// alertname pipewatch_<type>, severity, alert_key, and the alert's own
+// labels (names sanitized to Prometheus' [a-zA-Z_][a-zA-Z0-9_]*).
+func AlertmanagerLabels(n Notification) map[string]string {
+	labels := map[string]string{}
+	for k, v := range n.Alert.Labels {
+		labels[promLabel(k)] = v
+	}
+	labels["alertname"] = "pipewatch_" + string(n.Alert.Type)
+	labels["severity"] = string(n.Alert.Severity)
+	labels["alert_key"] = n.Key
+	return labels
+}
+
+// Notify posts n's alert.
+func (a AlertmanagerNotifier) Notify(ctx context.Context, n Notification) error {
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	t := now().UTC()
+	ends := t.Add(2 * max(n.Cooldown, time.Minute))
+	if n.Kind == KindResolved || n.Kind == KindClosed {
+		ends = t
+	}
+	body, err := json.Marshal([]amAlert{{
+		Labels: AlertmanagerLabels(n),
+		Annotations: map[string]string{
+			"summary": n.Alert.Summary, "description": n.Alert.Details, "count": strconv.Itoa(n.Count),
+			"workflow_id": n.Alert.Source.WorkflowID, "run_id": n.Alert.Source.RunID,
+		},
+		StartsAt: n.FirstAt.UTC(), EndsAt: ends, GeneratorURL: a.GeneratorURL,
+	}})
+	if err != nil {
+		return nonRetryable(fmt.Errorf("alertmanager: encode: %w", err))
+	}
+	u, err := url.JoinPath(a.URL, "/api/v2/alerts")
+	if err != nil {
+		return nonRetryable(fmt.Errorf("alertmanager: url: %w", err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return nonRetryable(fmt.Errorf("alertmanager: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	c := a.Client
+	if c == nil {
+		c = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("alertmanager: post to %s: %w", hostOf(req.URL), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	err = fmt.Errorf("alertmanager: %s answered %s: %s", hostOf(req.URL), resp.Status, bytes.TrimSpace(snippet))
+	if resp.StatusCode == http.StatusBadRequest {
+		return nonRetryable(err)
+	}
+	return err
+}
+
+// promLabel makes s a valid Prometheus label name.
+func promLabel(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
