@@ -110,6 +110,12 @@ type AlertsConfig struct {
 	SMTPAllowPlain             bool
 	// AlertmanagerURL sets up the alertmanager channel.
 	AlertmanagerURL string
+	// CPUThreshold, MemoryThreshold and DiskThreshold (percent of the
+	// host, the disk holding the spool) raise resource_threshold warnings,
+	// critical from CriticalThreshold; 0 turns one off. Sampled every
+	// ResourceInterval. Defaults 90, 90, 90, 97 and 30s.
+	CPUThreshold, MemoryThreshold, DiskThreshold, CriticalThreshold int64
+	ResourceInterval                                                time.Duration
 	// RetryAttempt also raises a warning when this attempt of a step fails
 	// with retries left; 0 alerts on final failures only.
 	RetryAttempt int64
@@ -178,8 +184,9 @@ func DefaultConfig() Config {
 			Dir: DefaultLogDir, Level: "info", ConsoleLevel: "info", MaxSizeBytes: DefaultMaxLogSize,
 			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
 		},
-		Lineage:         LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
-		Alerts:          AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true},
+		Lineage: LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
+		Alerts: AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true,
+			CPUThreshold: 90, MemoryThreshold: 90, DiskThreshold: 90, CriticalThreshold: 97, ResourceInterval: 30 * time.Second},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}
 }
@@ -275,6 +282,18 @@ func (c Config) Validate() error {
 	}
 	if c.Alerts.Cooldown < time.Second {
 		bad("alerts.cooldown %s is below 1s", formatDuration(c.Alerts.Cooldown))
+	}
+	for _, f := range []struct {
+		key string
+		v   int64
+	}{{"alerts.cpu_threshold", c.Alerts.CPUThreshold}, {"alerts.memory_threshold", c.Alerts.MemoryThreshold},
+		{"alerts.disk_threshold", c.Alerts.DiskThreshold}, {"alerts.critical_threshold", c.Alerts.CriticalThreshold}} {
+		if f.v < 0 || f.v > 100 {
+			bad("%s %d is not a percentage (0 turns it off)", f.key, f.v)
+		}
+	}
+	if c.Alerts.ResourceInterval < time.Second {
+		bad("alerts.resource_interval %s is below 1s", formatDuration(c.Alerts.ResourceInterval))
 	}
 	if c.Alerts.RetryAttempt < 0 {
 		bad("alerts.retry_attempt %d is negative", c.Alerts.RetryAttempt)

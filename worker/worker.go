@@ -138,6 +138,21 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	})
 	Register(w, Steps{Demo: &activities.Demo{}})
 	alerts.Register(w, raiser, notifiers)
+	monitor := &alerts.ResourceMonitor{
+		Thresholds: alerts.Thresholds{CPU: float64(cfg.Alerts.CPUThreshold), Memory: float64(cfg.Alerts.MemoryThreshold),
+			Disk: float64(cfg.Alerts.DiskThreshold), Critical: float64(cfg.Alerts.CriticalThreshold)},
+		Every: cfg.Alerts.ResourceInterval, DiskPath: cfg.Lineage.SpoolDir,
+		Raise: func(ctx context.Context, a alerts.Alert) error {
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return alerts.Raise(rctx, tc, raiser.TaskQueue, raiser.Policy, a)
+		},
+		OnError: func(err error) { alertLog.Warn("resource check failed", zap.Error(err)) },
+	}
+	monitorCtx, stopMonitor := context.WithCancel(ctx)
+	monitorDone := make(chan struct{})
+	go func() { defer close(monitorDone); monitor.Run(monitorCtx) }()
+	defer func() { stopMonitor(); <-monitorDone }()
 	writerCtx, stopWriter := context.WithCancel(context.Background())
 	writerDone := make(chan struct{})
 	writer := &lineage.Writer{Spool: spool, Store: store, OnError: func(err error) {
