@@ -4,22 +4,28 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
+	pwworker "github.com/pipewatch/pipewatch/worker"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
@@ -139,5 +145,100 @@ func TestSpooledLineageSurvivesSIGKILL(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "pipewatch.demo.Greet:COMPLETE:1 pipewatch.demo.Count:COMPLETE:1" {
 		t.Errorf("step runs = %q", got)
+	}
+}
+
+// hookReceiver keeps the alert notifications a worker posts, with the time
+// each arrived.
+type hookReceiver struct {
+	mu   sync.Mutex
+	got  []alerts.Notification
+	when []time.Time
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var n alerts.Notification
+	if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	h.got, h.when = append(h.got, n), append(h.when, time.Now())
+	h.mu.Unlock()
+}
+
+func (h *hookReceiver) snapshot() ([]alerts.Notification, []time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.got), slices.Clone(h.when)
+}
+
+// TestAlertCooldownSurvivesSIGKILL raises an alert and three repeats,
+// kills the worker with SIGKILL inside the cooldown, starts another, and
+// checks the summary is sent once, when the cooldown ends.
+func TestAlertCooldownSurvivesSIGKILL(t *testing.T) {
+	cfg := testenv.Config(t)
+	bin := buildBinary(t)
+	hook := &hookReceiver{}
+	srv := httptest.NewServer(hook)
+	defer srv.Close()
+	queue := testenv.Name(t)
+	const cooldown = 10 * time.Second
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "worker", "--http-addr", freeAddr(t), "--log-dir", t.TempDir(), "--lineage-spool-dir", t.TempDir(),
+			"--temporal-task-queue", queue, "--log-console-level", "off",
+			"--alerts-channels", "webhook", "--alerts-webhook-url", srv.URL, "--alerts-cooldown", cooldown.String(),
+			"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0")
+		cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	first := start()
+	tc := testenv.Temporal(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a := alerts.Alert{Type: alerts.DataQuality, Severity: alerts.Warning, Labels: map[string]string{"dataset": queue},
+		Summary: "12% missing MMSE"}
+	policy := pwworker.AlertPolicy(pwworker.AlertsConfig{Cooldown: cooldown, Channels: "webhook"}, true)
+	raisedAt := time.Now()
+	for range 4 { // the first and three repeats
+		if err := alerts.Raise(ctx, tc, queue, policy, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if got, _ := hook.snapshot(); len(got) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first notification never came")
+		}
+	}
+	if err := first.Process.Kill(); err != nil { // SIGKILL, repeats pending
+		t.Fatal(err)
+	}
+	_ = first.Wait()
+	start()
+
+	var st alerts.State
+	if err := tc.GetWorkflow(ctx, a.WorkflowID(), "").Get(ctx, &st); err != nil {
+		t.Fatal(err)
+	}
+	got, when := hook.snapshot()
+	var lines []string
+	for _, n := range got {
+		lines = append(lines, fmt.Sprintf("%s repeats=%d count=%d", n.Kind, n.Repeats, n.Count))
+	}
+	if strings.Join(lines, "; ") != "first repeats=0 count=1; repeat_summary repeats=3 count=4" {
+		t.Fatalf("webhook got %q", lines)
+	}
+	if late := when[1].Sub(raisedAt); late < cooldown || late > cooldown+10*time.Second {
+		t.Errorf("summary %s after the first occurrence, want the %s cooldown", late.Round(time.Millisecond), cooldown)
+	}
+	if st.Status != alerts.StatusClosed || st.Count != 4 || st.Seq != 2 {
+		t.Errorf("final state: %s, count %d, seq %d", st.Status, st.Count, st.Seq)
 	}
 }
