@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -22,12 +21,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
-	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pipewatch/pipewatch/internal/devserver"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/metrics"
@@ -74,31 +71,7 @@ func TestBenchInterceptorCPU(t *testing.T) {
 	}
 	rounds := envInt("PIPEWATCH_BENCH_ROUNDS", 15)
 	activities, batch := envInt("PIPEWATCH_BENCH_ACTIVITIES", 1000), 20
-	// A dev server of its own, in memory (the stack's persists to SQLite,
-	// whose fsyncs would make a round take a minute), started from the
-	// stack's pinned CLI. Search attributes as the stack registers them.
-	quiet := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
-	var sa []temporal.SearchAttributeUpdate
-	for _, name := range SearchAttributeNames() {
-		sa = append(sa, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(""))
-	}
-	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
-		ExistingPath:     "../bin/temporal",
-		ClientOptions:    &client.Options{Logger: quiet},
-		SearchAttributes: temporal.NewSearchAttributes(sa...),
-		LogLevel:         "error",
-		// One task queue partition, as scripts/temporal.sh runs it: with the
-		// default four, tasks wait to be forwarded to the pollers.
-		ExtraArgs: []string{
-			"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-			"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
-		},
-	})
-	if err != nil {
-		t.Fatalf("start a dev server from bin/temporal (run `make up` once to build it): %v", err)
-	}
-	defer func() { _ = srv.Stop() }()
-	tc := srv.Client()
+	tc := devserver.Start(t, SearchAttributeNames())
 	prefix := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 
 	configs := []benchConfig{
