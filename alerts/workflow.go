@@ -31,6 +31,10 @@ const DefaultCooldown = 5 * time.Minute
 type Policy struct {
 	// Cooldown gathers repeats; zero means DefaultCooldown.
 	Cooldown time.Duration `json:"cooldown"`
+	// Cooldowns override Cooldown by type and severity: the first of
+	// "<type>:<severity>", "<type>", ":<severity>" found wins. The alert's
+	// current severity counts, so an escalation can shorten the next one.
+	Cooldowns map[string]time.Duration `json:"cooldowns,omitempty"`
 	// Routes pick the channels by type and severity; the first route that
 	// matches wins. No route: the log channel.
 	Routes []Route `json:"routes,omitempty"`
@@ -66,6 +70,16 @@ type ChannelPolicy struct {
 	InitialInterval time.Duration `json:"initialInterval,omitempty"`
 	// Timeout bounds one try; zero means 30s.
 	Timeout time.Duration `json:"timeout,omitempty"`
+}
+
+// cooldown returns the cooldown for an alert of type t at severity s.
+func (p Policy) cooldown(t Type, s Severity) time.Duration {
+	for _, k := range []string{string(t) + ":" + string(s), string(t), ":" + string(s)} {
+		if d, ok := p.Cooldowns[k]; ok && d > 0 {
+			return d
+		}
+	}
+	return p.Cooldown
 }
 
 // channels returns the channels for an alert of type t at severity s.
@@ -272,7 +286,7 @@ func (a *alertRun) cooldowns() bool {
 		now := workflow.Now(a.ctx)
 		if a.st.Pending == 0 {
 			a.st.Status = StatusClosed
-			a.st.record(now, "closed", "", fmt.Sprintf("no repeats in %s", a.policy.Cooldown))
+			a.st.record(now, "closed", "", fmt.Sprintf("no repeats in %s", a.policy.cooldown(a.st.Type, a.st.Severity)))
 			a.notifyOnly(KindClosed, a.policy.CloseChannels)
 			return false
 		}
@@ -323,7 +337,7 @@ func (a *alertRun) cooldown() {
 	defer cancel()
 	done := false
 	sel := workflow.NewSelector(a.ctx)
-	sel.AddFuture(workflow.NewTimer(ctx, a.policy.Cooldown), func(workflow.Future) { done = true })
+	sel.AddFuture(workflow.NewTimer(ctx, a.policy.cooldown(a.st.Type, a.st.Severity)), func(workflow.Future) { done = true })
 	a.events += 2
 	a.addSignals(sel)
 	added := 0 // notifications already in sel
@@ -539,7 +553,7 @@ func (a *alertRun) send(kind string, repeats int, channels []string) {
 		n := Notification{
 			Kind: kind, Channel: ch, Seq: a.st.Seq, IdempotencyKey: fmt.Sprintf("%s/%d/%s", a.st.Key, a.st.Seq, ch),
 			Alert: al, Key: a.st.Key, Repeats: repeats, Count: a.st.Count, FirstAt: a.st.FirstAt, LastAt: a.st.LastAt,
-			Cooldown: a.policy.Cooldown, Status: a.st.Status,
+			Cooldown: a.policy.cooldown(a.st.Type, a.st.Severity), Status: a.st.Status,
 		}
 		f := workflow.ExecuteActivity(workflow.WithActivityOptions(a.ctx, opts), NotifyActivityName, n)
 		a.events += 3

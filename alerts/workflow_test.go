@@ -287,3 +287,35 @@ func TestAlertActionsGoToTheAuditLog(t *testing.T) {
 		t.Errorf("audit log:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestPolicyCooldownAndChannels(t *testing.T) {
+	p := Policy{
+		Cooldown:  5 * time.Minute,
+		Cooldowns: map[string]time.Duration{"data_drift": time.Hour, "data_drift:critical": 10 * time.Minute, ":critical": time.Minute},
+		Routes: []Route{
+			{Types: []Type{DataDrift, ModelDegradation}, Channels: []string{"email"}},
+			{MinSeverity: Critical, Channels: []string{"alertmanager", "webhook"}},
+			{Channels: []string{"log"}},
+		},
+	}
+	tests := []struct {
+		t        Type
+		s        Severity
+		cooldown time.Duration
+		channels string
+	}{
+		{DataDrift, Warning, time.Hour, "email"},
+		{DataDrift, Critical, 10 * time.Minute, "email"},
+		{StepFailure, Critical, time.Minute, "alertmanager,webhook"},
+		{StepFailure, Warning, 5 * time.Minute, "log"},
+		{ModelDegradation, Info, 5 * time.Minute, "email"},
+	}
+	for _, tt := range tests {
+		if got := p.cooldown(tt.t, tt.s); got != tt.cooldown {
+			t.Errorf("cooldown(%s, %s) = %s, want %s", tt.t, tt.s, got, tt.cooldown)
+		}
+		if got := strings.Join(p.channels(tt.t, tt.s), ","); got != tt.channels {
+			t.Errorf("channels(%s, %s) = %s, want %s", tt.t, tt.s, got, tt.channels)
+		}
+	}
+}

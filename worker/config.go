@@ -3,6 +3,7 @@ package worker
 import (
 	"errors"
 	"fmt"
+	"github.com/pipewatch/pipewatch/alerts"
 	"net"
 	"net/url"
 	"os"
@@ -97,6 +98,13 @@ type AlertsConfig struct {
 	// CriticalChannels are the notifiers for critical alerts. Default:
 	// Channels.
 	CriticalChannels string
+	// Routes send alerts by type and severity before the two defaults
+	// above: "type=data_drift,model_degradation -> email; severity>=critical
+	// -> alertmanager" (see alerts.ParseRoutes).
+	Routes string
+	// Cooldowns override Cooldown by type and severity:
+	// "data_drift=1h, :critical=1m" (see alerts.ParseCooldowns).
+	Cooldowns string
 	// WebhookURL is where the webhook channel posts. Secret: such URLs
 	// often carry a token.
 	WebhookURL string
@@ -247,7 +255,18 @@ func (c Config) Validate() error {
 		bad("neo4j.database must not be empty")
 	}
 
-	for _, f := range []struct{ key, value string }{{"alerts.channels", c.Alerts.Channels}, {"alerts.critical_channels", c.Alerts.CriticalChannels}} {
+	channelLists := []struct{ key, value string }{{"alerts.channels", c.Alerts.Channels}, {"alerts.critical_channels", c.Alerts.CriticalChannels}}
+	if routes, err := alerts.ParseRoutes(c.Alerts.Routes, KnownChannels()); err != nil {
+		bad("alerts.routes: %v", err)
+	} else {
+		for _, r := range routes {
+			channelLists = append(channelLists, struct{ key, value string }{"alerts.routes", strings.Join(r.Channels, ",")})
+		}
+	}
+	if _, err := alerts.ParseCooldowns(c.Alerts.Cooldowns); err != nil {
+		bad("alerts.cooldowns: %v", err)
+	}
+	for _, f := range channelLists {
 		for _, ch := range ChannelList(f.value) {
 			if !slices.Contains(KnownChannels(), ch) {
 				bad("%s: channel %q is not one of %s", f.key, ch, strings.Join(KnownChannels(), ", "))

@@ -111,6 +111,18 @@ func TestLoadErrors(t *testing.T) {
 				`config: alerts.smtp_addr "mail.internal": want host:port`,
 		},
 		{
+			name: "alert routes and cooldowns are parsed at start",
+			env: map[string]string{pw: "x", "PIPEWATCH_ALERTS_ROUTES": "type=data_drift -> email; * -> pager",
+				"PIPEWATCH_ALERTS_COOLDOWNS": "data_drift=1h, drift=5m"},
+			want: "config: alerts.routes: route 2 \"* -> pager\": channel \"pager\" is not one of log, webhook, email, alertmanager\n" +
+				"config: alerts.cooldowns: cooldown \"drift=5m\": type \"drift\" is not an alert type",
+		},
+		{
+			name: "a route's channel needs its settings",
+			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_ROUTES": "type=data_drift -> email"},
+			want: "config: alerts.routes names email but alerts.smtp_addr, alerts.smtp_from and alerts.smtp_to are not all set",
+		},
+		{
 			name: "alert webhook URL is checked without showing it",
 			env:  map[string]string{pw: "x", "PIPEWATCH_ALERTS_WEBHOOK_URL": "hooks.slack.com/services/T0/B0/s3cret"},
 			want: "config: alerts.webhook_url is not an http(s) URL",
@@ -347,5 +359,17 @@ func TestAuditConfigChange(t *testing.T) {
 		if strings.Contains(string(saved), secret) {
 			t.Errorf("%s shows a secret", lastConfigFile)
 		}
+	}
+}
+
+func TestAlertPolicyFromConfig(t *testing.T) {
+	p := AlertPolicy(AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", CriticalChannels: "webhook,alertmanager",
+		Routes: "type=data_drift -> email", Cooldowns: ":critical=1m"}, true)
+	got := fmt.Sprint(p.Routes)
+	if want := "[{[data_drift]  [email]} {[] critical [webhook alertmanager]} {[]  [log]}]"; got != want {
+		t.Errorf("routes %s, want %s", got, want)
+	}
+	if p.Cooldowns[":critical"] != time.Minute || p.Cooldown != 5*time.Minute || !p.SearchAttributes || p.CloseChannels[0] != "alertmanager" {
+		t.Errorf("policy %+v", p)
 	}
 }

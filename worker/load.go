@@ -339,6 +339,8 @@ func settings() []setting {
 		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }},
 		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", false, func(c *Config) any { return &c.Alerts.Channels }},
 		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }},
+		{"alerts.routes", "routes by type and severity before the defaults: \"type=data_drift -> email; severity>=critical -> alertmanager\"", false, func(c *Config) any { return &c.Alerts.Routes }},
+		{"alerts.cooldowns", "cooldowns by type and severity: \"data_drift=1h, :critical=1m\"", false, func(c *Config) any { return &c.Alerts.Cooldowns }},
 		{"alerts.webhook_url", "URL the webhook channel posts to (secret: may hold a token)", true, func(c *Config) any { return &c.Alerts.WebhookURL }},
 		{"alerts.webhook_slack", "post a Slack-compatible body", false, func(c *Config) any { return &c.Alerts.WebhookSlack }},
 		{"alerts.smtp_addr", "SMTP server host:port for the email channel", false, func(c *Config) any { return &c.Alerts.SMTPAddr }},

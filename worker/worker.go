@@ -214,19 +214,23 @@ func Register(w sdkworker.Registry, steps Steps) {
 	}
 }
 
-// AlertPolicy is the alert workflows' policy from the configuration:
-// critical alerts to CriticalChannels, the rest to Channels.
+// AlertPolicy is the alert workflows' policy from a validated
+// configuration: Routes first, then critical alerts to CriticalChannels,
+// the rest to Channels.
 func AlertPolicy(c AlertsConfig, searchAttributes bool) alerts.Policy {
 	critical := ChannelList(c.CriticalChannels)
 	if len(critical) == 0 {
 		critical = ChannelList(c.Channels)
 	}
+	routes, _ := alerts.ParseRoutes(c.Routes, KnownChannels()) // checked by Validate
+	cooldowns, _ := alerts.ParseCooldowns(c.Cooldowns)         // checked by Validate
 	return alerts.Policy{
-		Cooldown: c.Cooldown,
-		Routes: []alerts.Route{
-			{MinSeverity: alerts.Critical, Channels: critical},
-			{Channels: ChannelList(c.Channels)},
-		},
+		Cooldown:  c.Cooldown,
+		Cooldowns: cooldowns,
+		Routes: append(routes,
+			alerts.Route{MinSeverity: alerts.Critical, Channels: critical},
+			alerts.Route{Channels: ChannelList(c.Channels)},
+		),
 		Channels: map[string]alerts.ChannelPolicy{
 			"log":          {MaxAttempts: 3},
 			"webhook":      {MaxAttempts: 8, InitialInterval: time.Second, Timeout: 15 * time.Second},
