@@ -115,7 +115,12 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	defer closeLogged(log, "neo4j driver", func() error { return driver.Close(context.Background()) })
-	store := graph.NewStore(driver, cfg.Neo4j.Database) // ensures its schema on the first write
+	store := graph.NewStore(driver, cfg.Neo4j.Database)
+	schemaCtx, cancelSchema := context.WithTimeout(ctx, 10*time.Second)
+	if err := store.EnsureSchema(schemaCtx); err != nil { // else on the first write that can
+		log.Warn("lineage schema not ensured at start (Neo4j down?); the first write will", zap.Error(err))
+	}
+	cancelSchema()
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
