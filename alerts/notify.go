@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pipewatch/pipewatch/logging"
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // Notifier sends notifications over one channel. Notify must be safe to
@@ -32,6 +33,8 @@ type Notifiers struct {
 	// Either may be nil.
 	Log   *zap.Logger
 	Audit *logging.Audit
+	// Metrics counts attempts; nil counts nothing.
+	Metrics *metrics.Alerts
 }
 
 // Notify sends n on its channel. An unknown channel is an error the
@@ -42,6 +45,13 @@ func (ns *Notifiers) Notify(ctx context.Context, n Notification) error {
 		return nonRetryable(fmt.Errorf("alert %s: no notifier for channel %q", n.Key, n.Channel))
 	}
 	err := ch.Notify(ctx, n)
+	if ns.Metrics != nil {
+		status := "sent"
+		if err != nil {
+			status = "failed"
+		}
+		ns.Metrics.Notifications.WithLabelValues(n.Channel, n.Kind, status).Inc()
+	}
 	if ns.Log != nil {
 		fields := []zap.Field{
 			zap.String("alert_key", n.Key), zap.String("channel", n.Channel), zap.String("kind", n.Kind),

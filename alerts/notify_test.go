@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // receiver is a webhook endpoint: a real HTTP server that keeps what it got
@@ -108,5 +112,22 @@ func TestNotifiersUnknownChannel(t *testing.T) {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(err.Error(), `no notifier for channel "webhook"`) {
 		t.Errorf("unknown channel: %v", err)
+	}
+}
+
+func TestNotifiersCountAttempts(t *testing.T) {
+	m, err := metrics.NewAlerts(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recording{failFirst: 1}
+	ns := &Notifiers{Channels: map[string]Notifier{"webhook": rec}, Metrics: m}
+	n := sample()
+	_ = ns.Notify(context.Background(), n) // fails
+	_ = ns.Notify(context.Background(), n) // sent
+	for status, want := range map[string]float64{"failed": 1, "sent": 1} {
+		if got := testutil.ToFloat64(m.Notifications.WithLabelValues("webhook", KindSummary, status)); got != want {
+			t.Errorf("%s = %v, want %v", status, got, want)
+		}
 	}
 }

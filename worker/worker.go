@@ -78,7 +78,11 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	}
 	alertLog := logs.Main.With(zap.String("component", "alerts"))
 	raiser := &alerts.Raiser{TaskQueue: cfg.Temporal.TaskQueue, Policy: AlertPolicy(cfg.Alerts, searchAttributes)}
-	notifiers := &alerts.Notifiers{Channels: Notifiers(cfg.Alerts, alertLog), Log: alertLog, Audit: logs.Audit}
+	alertMetrics, err := metrics.NewAlerts(reg.Prom)
+	if err != nil {
+		return err
+	}
+	notifiers := &alerts.Notifiers{Channels: Notifiers(cfg.Alerts, alertLog), Log: alertLog, Audit: logs.Audit, Metrics: alertMetrics}
 	var lineageMetrics *metrics.Lineage // set before the writer reads the spool
 	spool, err := lineage.OpenSpool(cfg.Lineage.SpoolDir, lineage.SpoolOptions{
 		MaxBytes: cfg.Lineage.SpoolMaxBytes,
