@@ -83,6 +83,13 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	notifiers := &alerts.Notifiers{Channels: Notifiers(cfg.Alerts, alertLog), Log: alertLog, Audit: logs.Audit, Metrics: alertMetrics}
+	for ch := range notifiers.Channels { // zeros from the start, so rates and "none sent" show
+		for _, kind := range []string{alerts.KindFirst, alerts.KindSummary, alerts.KindEscalation, alerts.KindResolved, alerts.KindClosed} {
+			for _, status := range []string{"sent", "failed"} {
+				alertMetrics.Notifications.WithLabelValues(ch, kind, status)
+			}
+		}
+	}
 	var lineageMetrics *metrics.Lineage // set before the writer reads the spool
 	spool, err := lineage.OpenSpool(cfg.Lineage.SpoolDir, lineage.SpoolOptions{
 		MaxBytes: cfg.Lineage.SpoolMaxBytes,
