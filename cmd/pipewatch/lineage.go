@@ -122,6 +122,7 @@ version, as of --as-of), or a run id (a workflow run id, or
 		return c
 	}
 	cmd.AddCommand(
+		newLineageExportCmd(),
 		query("upstream <id>", "Everything <id> was derived from, back to its data sources, with the runs between", 1,
 			func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error) {
 				g, err := s.Traverse(ctx, args[0], graph.Upstream, opts)
