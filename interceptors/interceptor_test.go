@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/metrics"
 )
@@ -503,4 +504,25 @@ func nilIfEmpty(v []any) any {
 		return nil
 	}
 	return v
+}
+
+func TestLineageLeavesOutAlerts(t *testing.T) {
+	spool, err := lineage.OpenSpool(t.TempDir(), lineage.SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	o := NewLineageObserver(spool, zap.NewNop(), nil)
+	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	for _, e := range []Event{
+		{Kind: ActivityCompleted, WorkflowType: alerts.WorkflowName, RunID: "a", ActivityID: "1", Step: alerts.NotifyActivityName, Time: at},
+		{Kind: ActivityCompleted, WorkflowType: "train", RunID: "b", ActivityID: "2", Step: alerts.FireActivityName, Time: at},
+		{Kind: ActivityCompleted, WorkflowType: "train", RunID: "b", ActivityID: "3", Step: "fit", Time: at},
+	} {
+		o.ObserveActivity(context.Background(), &e)
+	}
+	recs, _, err := spool.Read(10)
+	if err != nil || len(recs) != 1 || !strings.Contains(string(recs[0]), `"jobKey":"fit"`) {
+		t.Errorf("spooled %q, %v; want only the fit step", recs, err)
+	}
 }
