@@ -16,6 +16,7 @@ import scipy
 import sklearn
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 rng = np.random.RandomState(20261126)
@@ -71,9 +72,20 @@ for name, y, s in [
 ]:
     auc_cases.append({"name": name, "labels": [int(v) for v in y], "scores": s.tolist(), "auc": float(roc_auc_score(y, s))})
 
+# Logistic regression: sklearn minimizes C·Σ logloss + |w|²/2, which is
+# pipewatch's mean logloss + l2/2·|w|² with l2 = 1/(C·n).
+X = rng.normal(0, 1, (400, 4))
+true_w = np.array([1.5, -2.0, 0.7, 0.0])
+y = (rng.uniform(0, 1, 400) < 1 / (1 + np.exp(-(X @ true_w + 0.3)))).astype(int)
+C = 2.0
+lr = LogisticRegression(C=C, tol=1e-12, max_iter=10000).fit(X, y)
+logistic = {"x": X.tolist(), "y": y.tolist(), "l2": 1 / (C * len(y)),
+            "weights": lr.coef_[0].tolist(), "bias": float(lr.intercept_[0])}
+
 json.dump({
     "made_with": {"python": sys.version.split()[0], "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__},
     "drift": cases,
     "auc": auc_cases,
+    "logistic": logistic,
 }, sys.stdout, indent=1)
 print()
