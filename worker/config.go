@@ -28,6 +28,8 @@ type Config struct {
 	Lineage LineageConfig
 	// Alerts says when alerts are raised and where they go.
 	Alerts AlertsConfig
+	// ML configures the reference ML pipeline's steps.
+	ML MLConfig
 	// ShutdownTimeout bounds the graceful stop: draining the worker and
 	// flushing buffers. Default 30s.
 	ShutdownTimeout time.Duration
@@ -86,6 +88,14 @@ type LineageConfig struct {
 	// SpoolMaxBytes bounds the spool; past it events are refused, logged
 	// and /readyz fails from nine tenths on. Default 1 GiB.
 	SpoolMaxBytes int64
+}
+
+// MLConfig holds the reference ML pipeline's settings.
+type MLConfig struct {
+	// StoreDir is the artifact folder: raw, validated, features, models,
+	// predictions by content digest, and registry.json. Default
+	// .run/artifacts.
+	StoreDir string
 }
 
 // AlertsConfig holds the alert settings.
@@ -193,6 +203,7 @@ func DefaultConfig() Config {
 			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
 		},
 		Lineage: LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
+		ML:      MLConfig{StoreDir: ".run/artifacts"},
 		Alerts: AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true,
 			CPUThreshold: 90, MemoryThreshold: 90, DiskThreshold: 90, CriticalThreshold: 97, ResourceInterval: 30 * time.Second},
 		ShutdownTimeout: DefaultShutdownTimeout,
@@ -310,6 +321,9 @@ func (c Config) Validate() error {
 		if f.v < 0 || f.v > 100 {
 			bad("%s %d is not a percentage (0 turns it off)", f.key, f.v)
 		}
+	}
+	if strings.TrimSpace(c.ML.StoreDir) == "" {
+		bad("ml.store_dir must not be empty")
 	}
 	if c.Alerts.ResourceInterval < time.Second {
 		bad("alerts.resource_interval %s is below 1s", formatDuration(c.Alerts.ResourceInterval))

@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown top-level field",
 			file: "neo4j:\n  user: neo4j\nmetrics: on\n",
 			env:  map[string]string{pw: "x"},
-			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, lineage, log, neo4j, shutdown_timeout, temporal)`,
+			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, lineage, log, ml, neo4j, shutdown_timeout, temporal)`,
 		},
 		{
 			name: "bad duration in the file",

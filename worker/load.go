@@ -336,6 +336,7 @@ func settings() []setting {
 		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }},
 		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }},
 		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }},
+		{"ml.store_dir", "artifact folder of the reference ML pipeline", false, func(c *Config) any { return &c.ML.StoreDir }},
 		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }},
 		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", false, func(c *Config) any { return &c.Alerts.Channels }},
 		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }},

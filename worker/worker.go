@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 		Interceptors:      []interceptor.WorkerInterceptor{pw},
 	})
-	Register(w, Steps{Demo: &activities.Demo{}})
+	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser}})
 	alerts.Register(w, raiser, notifiers)
 	monitor := &alerts.ResourceMonitor{
 		Thresholds: alerts.Thresholds{CPU: float64(cfg.Alerts.CPUThreshold), Memory: float64(cfg.Alerts.MemoryThreshold),
@@ -218,12 +218,24 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 // Steps are the activity implementations a pipewatch worker serves.
 type Steps struct {
 	Demo *activities.Demo
+	// ML are the reference ML pipeline's steps.
+	ML *activities.ML
 }
 
 // Register registers pipewatch's workflows and the given steps on w under
 // their stable names.
 func Register(w sdkworker.Registry, steps Steps) {
 	w.RegisterWorkflowWithOptions(workflows.DemoWorkflow, workflow.RegisterOptions{Name: workflows.DemoWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.MLPipelineWorkflow, workflow.RegisterOptions{Name: workflows.MLPipelineName})
+	if ml := steps.ML; ml != nil {
+		for name, fn := range map[string]any{
+			activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
+			activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,
+			activities.PredictName: ml.Predict,
+		} {
+			w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+		}
+	}
 	if steps.Demo != nil {
 		w.RegisterActivityWithOptions(steps.Demo.Greet, activity.RegisterOptions{Name: activities.DemoGreetName})
 		w.RegisterActivityWithOptions(steps.Demo.Count, activity.RegisterOptions{Name: activities.DemoCountName})

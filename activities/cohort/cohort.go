@@ -73,12 +73,14 @@ func Generate(w io.Writer, opts Options) error {
 		// Latent impairment: older, APOE4 and less education raise it.
 		risk := 0.09*(age-72) + 1.1*b2f(apoe) - 0.12*(edu-14) + rng.NormFloat64()*1.2 - 1.6 + 0.9*s
 		dementia := rng.Float64() < 1/(1+math.Exp(-risk))
-		mmse := 28.5 - 0.06*(age-72) + 0.15*(edu-14) - 2.5*s + rng.NormFloat64()*1.3
+		// Scores overlap between groups, as in memory clinics: mild
+		// dementia scores like mild cognitive impairment.
+		mmse := 28 - 0.06*(age-72) + 0.15*(edu-14) - 2.5*s + rng.NormFloat64()*2.2
 		cdr := 0.0
 		if dementia {
-			mmse -= 6 + rng.Float64()*8
-			cdr = []float64{0.5, 1, 1, 2, 3}[rng.IntN(5)]
-		} else if rng.Float64() < 0.15 {
+			mmse -= 1.5 + rng.Float64()*4
+			cdr = []float64{0, 0.5, 0.5, 0.5, 1, 1, 2}[rng.IntN(7)]
+		} else if rng.Float64() < 0.3 {
 			cdr = 0.5
 		}
 		mmse = math.Round(clamp(mmse, 0, 30))

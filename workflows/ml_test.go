@@ -1,0 +1,105 @@
+package workflows
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/activities"
+)
+
+func mlEnv(t *testing.T, store string) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(MLPipelineWorkflow, workflow.RegisterOptions{Name: MLPipelineName})
+	ml := &activities.ML{Store: store}
+	for name, fn := range map[string]any{
+		activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
+		activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,
+		activities.PredictName: ml.Predict,
+	} {
+		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+	return env
+}
+
+func TestMLPipelineOnTheSample(t *testing.T) {
+	store := t.TempDir()
+	env := mlEnv(t, store)
+	env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: "../testdata/cohort-sample.csv", ModelName: "cohort-dementia"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res MLPipelineResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	// Deterministic data, split and optimizer: exact numbers.
+	ev := res.Evaluation
+	if res.Rows != 199 || ev.N != 39 || ev.AUC != 0.96875 || res.Registration != (activities.Registration{Version: 1, Promoted: true, Reason: "AUC 0.969 passes the bar 0.75"}) {
+		t.Errorf("result: %d rows, evaluation %+v, registration %+v", res.Rows, ev, res.Registration)
+	}
+	if res.Model.Key != "models/cohort-dementia" || res.Predictions.Key != "cohort/predictions" || *res.Predictions.Facets.Rows != 199 {
+		t.Errorf("datasets: %+v %+v", res.Model, res.Predictions)
+	}
+	// The same data again: the same model version, registered once.
+	env = mlEnv(t, store)
+	env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: "../testdata/cohort-sample.csv", ModelName: "cohort-dementia"})
+	var again MLPipelineResult
+	if err := env.GetWorkflowResult(&again); err != nil {
+		t.Fatal(err)
+	}
+	if again.Model.Version != res.Model.Version || again.Registration.Version != 1 || again.Registration.Reason != "already registered" {
+		t.Errorf("second run: model %s, registration %+v", again.Model.Version, again.Registration)
+	}
+}
+
+func TestMLPipelineStopsOnBadInput(t *testing.T) {
+	good, err := os.ReadFile("../testdata/cohort-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(good), "\n", 4)
+	row2 := strings.Split(lines[2], ",")
+	row2[3] = "twelve" // education_years
+	tests := []struct {
+		name, csv, want string
+	}{
+		{"missing column", strings.Replace(string(good), "mmse,", "mmse_score,", 1), `column "mmse": missing from the header`},
+		{"non-numeric value", lines[0] + "\n" + lines[1] + "\n" + strings.Join(row2, ",") + "\n",
+			`row 2, column "education_years": "twelve" is not a number`},
+		{"empty file", "", "the file is empty (no header, no rows)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "batch.csv")
+			if err := os.WriteFile(src, []byte(tt.csv), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			store := filepath.Join(dir, "store")
+			env := mlEnv(t, store)
+			env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: src})
+			err := env.GetWorkflowError()
+			var act *temporal.ActivityError
+			var app *temporal.ApplicationError
+			if !errors.As(err, &act) || !errors.As(act.Unwrap(), &app) || app.Type() != "SchemaError" || !app.NonRetryable() || !strings.HasSuffix(app.Message(), tt.want) {
+				t.Fatalf("error %v, want a non-retryable SchemaError saying %s", err, tt.want)
+			}
+			if entries, _ := os.ReadDir(store); len(entries) != 0 {
+				t.Errorf("the store holds %v: something ran after ingest", entries)
+			}
+		})
+	}
+}
