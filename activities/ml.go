@@ -21,6 +21,7 @@ import (
 	"github.com/pipewatch/pipewatch/activities/stats"
 	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/lineage"
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // Names of the ML pipeline's activities.
@@ -45,6 +46,8 @@ type ML struct {
 	// share; WarnMissing raises a data_quality warning from this share.
 	// Zero means 0.2 and 0.05.
 	MaxMissing, WarnMissing float64
+	// Drift receives the drift monitor's gauges; nil records none.
+	Drift *metrics.Drift
 }
 
 // progress is what the steps heartbeat: pipewatch reads Records.
@@ -494,7 +497,10 @@ func (m *ML) load(model, features lineage.Dataset) (modelFile, featureFile, erro
 // RegisterInput is a trained model with its evaluation and the bar it must
 // pass to be promoted.
 type RegisterInput struct {
-	Model      lineage.Dataset
+	Model lineage.Dataset
+	// Reference is the validated data the model learned from: the drift
+	// monitor's baseline.
+	Reference  lineage.Dataset
 	Evaluation Evaluation
 	// MinAUC is the bar for promotion; zero means 0.75.
 	MinAUC float64
@@ -509,10 +515,11 @@ type Registration struct {
 
 // registryEntry is one model version in the registry file.
 type registryEntry struct {
-	Version    int        `json:"version"`
-	Model      string     `json:"model"` // key@digest
-	Evaluation Evaluation `json:"evaluation"`
-	Promoted   bool       `json:"promoted"`
+	Version    int             `json:"version"`
+	Model      lineage.Dataset `json:"model"`
+	Reference  lineage.Dataset `json:"reference"`
+	Evaluation Evaluation      `json:"evaluation"`
+	Promoted   bool            `json:"promoted"`
 }
 
 // Register adds the model to the registry (registry.json in the store) as
@@ -532,13 +539,13 @@ func (m *ML) Register(ctx context.Context, in RegisterInput) (Registration, erro
 	}
 	// A retried attempt finds its own entry and answers the same.
 	for _, e := range entries {
-		if e.Model == in.Model.VersionID() {
+		if e.Model.VersionID() == in.Model.VersionID() {
 			return Registration{Version: e.Version, Promoted: e.Promoted, Reason: "already registered"}, nil
 		}
 	}
 	r := Registration{Version: len(entries) + 1, Promoted: in.Evaluation.AUC >= bar}
 	r.Reason = fmt.Sprintf("AUC %.3f %s the bar %.2f", in.Evaluation.AUC, map[bool]string{true: "passes", false: "misses"}[r.Promoted], bar)
-	entries = append(entries, registryEntry{Version: r.Version, Model: in.Model.VersionID(), Evaluation: in.Evaluation, Promoted: r.Promoted})
+	entries = append(entries, registryEntry{Version: r.Version, Model: in.Model, Reference: in.Reference, Evaluation: in.Evaluation, Promoted: r.Promoted})
 	b, err := json.MarshalIndent(entries, "", "  ")
 	if err != nil {
 		return r, err

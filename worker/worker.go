@@ -152,7 +152,11 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 		Interceptors:      []interceptor.WorkerInterceptor{pw},
 	})
-	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser}})
+	driftMetrics, err := metrics.NewDrift(reg.Prom)
+	if err != nil {
+		return err
+	}
+	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics}})
 	alerts.Register(w, raiser, notifiers)
 	monitor := &alerts.ResourceMonitor{
 		Thresholds: alerts.Thresholds{CPU: float64(cfg.Alerts.CPUThreshold), Memory: float64(cfg.Alerts.MemoryThreshold),
@@ -227,11 +231,12 @@ type Steps struct {
 func Register(w sdkworker.Registry, steps Steps) {
 	w.RegisterWorkflowWithOptions(workflows.DemoWorkflow, workflow.RegisterOptions{Name: workflows.DemoWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.MLPipelineWorkflow, workflow.RegisterOptions{Name: workflows.MLPipelineName})
+	w.RegisterWorkflowWithOptions(workflows.DriftMonitorWorkflow, workflow.RegisterOptions{Name: workflows.DriftMonitorName})
 	if ml := steps.ML; ml != nil {
 		for name, fn := range map[string]any{
 			activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
 			activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,
-			activities.PredictName: ml.Predict,
+			activities.PredictName: ml.Predict, activities.DriftName: ml.CheckDrift,
 		} {
 			w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 		}

@@ -77,7 +77,7 @@ func MLPipelineWorkflow(ctx workflow.Context, in MLPipelineInput) (MLPipelineRes
 		return res, fmt.Errorf("evaluate: %w", err)
 	}
 	if err := workflow.ExecuteActivity(stepOptions(ctx, time.Minute, 5), activities.RegisterName,
-		activities.RegisterInput{Model: tr.Model, Evaluation: res.Evaluation, MinAUC: in.MinAUC}).Get(ctx, &res.Registration); err != nil {
+		activities.RegisterInput{Model: tr.Model, Reference: val.Validated, Evaluation: res.Evaluation, MinAUC: in.MinAUC}).Get(ctx, &res.Registration); err != nil {
 		return res, fmt.Errorf("register: %w", err)
 	}
 	var pred activities.PredictOutput
@@ -86,4 +86,16 @@ func MLPipelineWorkflow(ctx workflow.Context, in MLPipelineInput) (MLPipelineRes
 	}
 	res.Predictions, res.Rows = pred.Predictions, pred.Rows
 	return res, nil
+}
+
+// DriftMonitorName is the registered name of DriftMonitorWorkflow.
+const DriftMonitorName = "pipewatch.DriftMonitor"
+
+// DriftMonitorWorkflow checks a new batch against the promoted model's
+// training data and labels (activities.ML.CheckDrift), raising data_drift
+// and model_degradation alerts; run it on a Temporal Schedule.
+func DriftMonitorWorkflow(ctx workflow.Context, in activities.DriftInput) (activities.DriftReport, error) {
+	var rep activities.DriftReport
+	err := workflow.ExecuteActivity(stepOptions(ctx, 10*time.Minute, 3), activities.DriftName, in).Get(ctx, &rep)
+	return rep, err
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pipewatch/pipewatch/activities"
+	"github.com/pipewatch/pipewatch/activities/cohort"
 )
 
 func mlEnv(t *testing.T, store string) *testsuite.TestWorkflowEnvironment {
@@ -23,11 +25,12 @@ func mlEnv(t *testing.T, store string) *testsuite.TestWorkflowEnvironment {
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(MLPipelineWorkflow, workflow.RegisterOptions{Name: MLPipelineName})
+	env.RegisterWorkflowWithOptions(DriftMonitorWorkflow, workflow.RegisterOptions{Name: DriftMonitorName})
 	ml := &activities.ML{Store: store}
 	for name, fn := range map[string]any{
 		activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
 		activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,
-		activities.PredictName: ml.Predict,
+		activities.PredictName: ml.Predict, activities.DriftName: ml.CheckDrift,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -101,5 +104,49 @@ func TestMLPipelineStopsOnBadInput(t *testing.T) {
 				t.Errorf("the store holds %v: something ran after ingest", entries)
 			}
 		})
+	}
+}
+
+func TestDriftMonitor(t *testing.T) {
+	store := t.TempDir()
+	env := mlEnv(t, store)
+	env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: "../testdata/cohort-sample.csv"})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	clean := filepath.Join(t.TempDir(), "clean.csv")
+	f, err := os.Create(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cohort.Generate(f, cohort.Options{Rows: 200, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	for _, tt := range []struct {
+		batch       string
+		wantDrift   bool
+		wantDrifted string
+	}{
+		{"../testdata/cohort-drifted-sample.csv", true, "age,mmse,hippocampal_volume_mm3,whole_brain_volume_cm3"},
+		{clean, false, ""},
+	} {
+		env := mlEnv(t, store)
+		env.ExecuteWorkflow(DriftMonitorName, activities.DriftInput{Batch: tt.batch})
+		var rep activities.DriftReport
+		if err := env.GetWorkflowResult(&rep); err != nil {
+			t.Fatal(err)
+		}
+		var lines, driftedFeatures []string
+		for _, f := range rep.Features {
+			lines = append(lines, fmt.Sprintf("%s psi=%.3f ks=%.3f p=%.2g js=%.3f drifted=%v", f.Feature, f.PSI, f.KS, f.KSP, f.JS, f.Drifted))
+			if f.Drifted {
+				driftedFeatures = append(driftedFeatures, f.Feature)
+			}
+		}
+		t.Logf("%s: share %.2f, AUC %.3f vs %.3f\n%s", filepath.Base(tt.batch), rep.DriftedShare, rep.CurrentAUC, rep.RegisteredAUC, strings.Join(lines, "\n"))
+		if rep.DataDrift != tt.wantDrift || strings.Join(driftedFeatures, ",") != tt.wantDrifted || rep.Degraded || !rep.Labelled {
+			t.Errorf("%s: data drift %v (features %v), degraded %v; want %v (%s), not degraded", tt.batch, rep.DataDrift, driftedFeatures, rep.Degraded, tt.wantDrift, tt.wantDrifted)
+		}
 	}
 }
