@@ -115,6 +115,7 @@ func (o *activityOutbound) RecordHeartbeat(ctx context.Context, details ...any) 
 	if n, ok := RecordCount(details); ok && n > at.records {
 		at.unreported += n - at.records
 		at.records = n
+		o.root.attempts.setRecords(at.event.RunID, at.event.Step, n)
 	}
 	now := time.Now()
 	if now.Sub(at.lastProgress) < o.root.opts.ProgressEvery {

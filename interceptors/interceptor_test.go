@@ -377,15 +377,16 @@ func TestProgressQuery(t *testing.T) {
 	want := []struct {
 		step, status string
 		attempts     int32
+		records      int64
 		err          string
 	}{
-		{"ingest", "completed", 1, ""},
-		{"bad", "completed", 3, ""},
-		{"bad", "failed", 3, "activity error (type: bad, scheduledEventID: 0, startedEventID: 0, identity: ): disk full (type: IOError, retryable: true)"},
+		{"ingest", "completed", 1, 300, ""},
+		{"bad", "completed", 3, 0, ""},
+		{"bad", "failed", 3, 0, "activity error (type: bad, scheduledEventID: 0, startedEventID: 0, identity: ): disk full (type: IOError, retryable: true)"},
 	}
 	for i, w := range want {
 		s := p.Steps[i]
-		if s.Step != w.step || s.Status != w.status || s.Attempts != w.attempts || s.Type != "activity" {
+		if s.Step != w.step || s.Status != w.status || s.Attempts != w.attempts || s.Records != w.records || s.Type != "activity" {
 			t.Errorf("step %d = %+v, want %+v", i, s, w)
 		}
 		if !strings.Contains(s.Error, "disk full") != (w.err == "") {

@@ -28,6 +28,9 @@ type StepProgress struct {
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration"`
 	Error    string        `json:"error,omitempty"`
+	// Records is the latest record count the step's heartbeats told this
+	// worker (see RecordCount).
+	Records int64 `json:"records,omitempty"`
 }
 
 // attemptRegistry remembers the latest attempt number of each step type in
@@ -38,18 +41,32 @@ type StepProgress struct {
 type attemptRegistry struct {
 	mu    sync.Mutex
 	max   int
-	byKey map[attemptID]int32
+	byKey map[attemptID]attemptState
 	order []attemptID
 	next  int
 }
 
 type attemptID struct{ runID, step string }
 
+type attemptState struct {
+	attempt int32
+	records int64
+}
+
 func newAttemptRegistry(max int) *attemptRegistry {
-	return &attemptRegistry{max: max, byKey: make(map[attemptID]int32, max)}
+	return &attemptRegistry{max: max, byKey: make(map[attemptID]attemptState, max)}
 }
 
 func (r *attemptRegistry) record(runID, step string, attempt int32) {
+	r.update(runID, step, func(s *attemptState) { s.attempt = attempt })
+}
+
+// setRecords keeps a step's latest record count.
+func (r *attemptRegistry) setRecords(runID, step string, n int64) {
+	r.update(runID, step, func(s *attemptState) { s.records = n })
+}
+
+func (r *attemptRegistry) update(runID, step string, set func(*attemptState)) {
 	k := attemptID{runID, step}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -62,11 +79,19 @@ func (r *attemptRegistry) record(runID, step string, attempt int32) {
 			r.next = (r.next + 1) % r.max
 		}
 	}
-	r.byKey[k] = attempt
+	st := r.byKey[k]
+	set(&st)
+	r.byKey[k] = st
 }
 
 func (r *attemptRegistry) get(runID, step string) int32 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.byKey[attemptID{runID, step}]
+	return r.byKey[attemptID{runID, step}].attempt
+}
+
+func (r *attemptRegistry) records(runID, step string) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byKey[attemptID{runID, step}].records
 }

@@ -2,6 +2,7 @@ package interceptors
 
 import (
 	"fmt"
+	"github.com/pipewatch/pipewatch/alerts"
 	"strings"
 	"time"
 
@@ -35,7 +36,9 @@ const uiChangeID = "pipewatch.ui"
 // run writes search attributes, and writes the first ones.
 func (w *workflowInbound) uiStarted(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Pipeline **%s** started", w.run.progress.Pipeline))
-	if !w.root.opts.SearchAttributes {
+	// Alert workflows write their own search attributes (AlertType, …,
+	// PipelineName of the pipeline they are about).
+	if !w.root.opts.SearchAttributes || w.run.progress.Pipeline == alerts.WorkflowName {
 		return
 	}
 	w.run.ui = workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 1) == 1

@@ -103,6 +103,7 @@ func (w *workflowInbound) progress() (Progress, error) {
 			if n := w.root.attempts.get(p.RunID, s.Step); n > s.Attempts {
 				s.Attempts = n
 			}
+			s.Records = w.root.attempts.records(p.RunID, s.Step)
 		}
 		p.Steps[i] = s
 	}

@@ -38,6 +38,16 @@ done
 log "worker: ready (pid $(cat "$PIDFILE"), logs in $PIPEWATCH_LOG_DIR)"
 
 "$ROOT/bin/pipewatch" run demo
+
+# The reference ML pipeline on generated data, then a drifted batch through
+# the drift monitor (it raises a data_drift alert).
+DATA_DIR="$RUN_DIR/data"
+mkdir -p "$DATA_DIR"
+"$ROOT/bin/pipewatch" data generate --rows 2000 --seed 1 --out "$DATA_DIR/cohort.csv"
+"$ROOT/bin/pipewatch" data generate --rows 500 --seed 2 --shift 1 --out "$DATA_DIR/cohort-drifted.csv"
+"$ROOT/bin/pipewatch" run pipeline --data "$DATA_DIR/cohort.csv" --follow | tail -n 22
+"$ROOT/bin/pipewatch" run drift --batch "$DATA_DIR/cohort-drifted.csv"
+"$ROOT/bin/pipewatch" alerts list --type data_drift --limit 3
 started_worker=""
 echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"
 echo "  Worker logs   $PIPEWATCH_LOG_DIR/pipewatch.log (audit: audit.log)"

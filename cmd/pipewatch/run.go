@@ -20,7 +20,7 @@ import (
 
 func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "run", Short: "Start pipelines on a running pipewatch worker"}
-	cmd.AddCommand(newRunDemoCmd())
+	cmd.AddCommand(newRunDemoCmd(), newRunPipelineCmd(), newRunDriftCmd())
 	return cmd
 }
 
