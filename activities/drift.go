@@ -78,6 +78,12 @@ func (m *ML) CheckDrift(ctx context.Context, in DriftInput) (DriftReport, error)
 	if err != nil {
 		return DriftReport{}, err
 	}
+	// Read, not written: the model in the report is no output of this step.
+	for _, d := range []lineage.Dataset{entry.Model, entry.Reference} {
+		if err := lineage.Input(ctx, d); err != nil {
+			return DriftReport{}, err
+		}
+	}
 	refBytes, err := m.get("validated", ".csv", entry.Reference)
 	if err != nil {
 		return DriftReport{}, err

@@ -120,7 +120,7 @@ func (m *ML) Ingest(ctx context.Context, in IngestInput) (IngestOutput, error) {
 	})
 	if err != nil {
 		msg := fmt.Sprintf("%s: %v", in.Source, err)
-		m.dataQuality(ctx, alerts.Critical, map[string]string{"dataset": "cohort/raw", "check": "schema"}, msg)
+		m.dataQuality(ctx, alerts.Critical, map[string]string{"dataset": "cohort/raw", "check": "schema", "source": abs}, msg)
 		return IngestOutput{}, temporal.NewNonRetryableApplicationError(msg, "SchemaError", nil)
 	}
 	activity.RecordHeartbeat(ctx, progress{Records: int64(c.Len())})

@@ -5,12 +5,18 @@ package workflows_test
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/pipewatch/pipewatch/activities"
+	"github.com/pipewatch/pipewatch/activities/cohort"
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
@@ -48,8 +54,19 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 		t.Fatal("worker not ready")
 	}
 	tc := testenv.Temporal(t, cfg)
+	// The committed sample, with its first patient renamed for this run:
+	// versions are content digests, shared by every run that makes the same
+	// bytes, and this test counts exactly its own.
+	sample, err := os.ReadFile("../testdata/cohort-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	source := filepath.Join(t.TempDir(), "cohort.csv")
+	if err := os.WriteFile(source, []byte(strings.Replace(string(sample), "P000001,", testenv.Name(t)+",", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: cfg.Temporal.TaskQueue}, workflows.MLPipelineName,
-		workflows.MLPipelineInput{Source: "../testdata/cohort-sample.csv", ModelName: "cohort-dementia"})
+		workflows.MLPipelineInput{Source: source, ModelName: testenv.Name(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +74,7 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Evaluation.AUC != 0.96875 || !res.Registration.Promoted || res.Rows != 199 {
+	if res.Evaluation.AUC < 0.9 || !res.Registration.Promoted || res.Rows != 199 {
 		t.Errorf("result %+v", res)
 	}
 
@@ -96,5 +113,67 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 		if n.Kind == lineage.DataSource && n.Depth != 4 {
 			t.Errorf("the data source is %d runs up, want 4", n.Depth)
 		}
+	}
+
+	// Drift: the drifted batch raises exactly one data_drift alert, a clean
+	// batch none (the alert's count would grow).
+	clean := filepath.Join(t.TempDir(), "clean.csv")
+	f, err := os.Create(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cohort.Generate(f, cohort.Options{Rows: 200, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.Close()
+	for _, batch := range []string{"../testdata/cohort-drifted-sample.csv", clean} {
+		abs, _ := filepath.Abs(batch)
+		run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: cfg.Temporal.TaskQueue}, workflows.DriftMonitorName,
+			activities.DriftInput{Batch: abs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep activities.DriftReport
+		if err := run.Get(ctx, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if rep.DataDrift != (batch != clean) {
+			t.Errorf("%s: data drift %v", batch, rep.DataDrift)
+		}
+	}
+	drift := alerts.Alert{Type: alerts.DataDrift, Labels: map[string]string{"model": res.Model.Key, "reference": "cohort/validated"}}
+	v, err := tc.QueryWorkflow(ctx, drift.WorkflowID(), "", alerts.QueryState)
+	if err != nil {
+		t.Fatalf("the data_drift alert %s: %v", drift.WorkflowID(), err)
+	}
+	var st alerts.State
+	if err := v.Get(&st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Count != 1 || st.Type != alerts.DataDrift || st.Status != alerts.StatusOpen {
+		t.Errorf("data_drift alert: count %d, type %s, status %s; want one open", st.Count, st.Type, st.Status)
+	}
+
+	// Bad input: ingest fails naming the column, nothing downstream runs,
+	// and a data_quality alert is raised for the file.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("patient_id,age\nP1,70\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badRun, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: cfg.Temporal.TaskQueue}, workflows.MLPipelineName,
+		workflows.MLPipelineInput{Source: bad, ModelName: testenv.Name(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := badRun.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), `column "sex": missing from the header`) {
+		t.Errorf("bad input: %v", err)
+	}
+	dq := alerts.Alert{Type: alerts.DataQuality, Labels: map[string]string{"dataset": "cohort/raw", "check": "schema", "source": bad}}
+	v, err = tc.QueryWorkflow(ctx, dq.WorkflowID(), "", alerts.QueryState)
+	if err != nil {
+		t.Fatalf("the data_quality alert: %v", err)
+	}
+	if err := v.Get(&st); err != nil || st.Count != 1 || st.Severity != alerts.Critical {
+		t.Errorf("data_quality alert: %+v, %v", st, err)
 	}
 }
