@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/pipewatch/pipewatch/activities"
 	"github.com/pipewatch/pipewatch/alerts"
@@ -162,8 +162,7 @@ func newRunDriftCmd() *cobra.Command {
 					},
 					Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 				})
-				var exists *serviceerror.AlreadyExists
-				if errors.As(err, &exists) {
+				if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
 					return fmt.Errorf("schedule %s exists already: delete it first (temporal schedule delete --schedule-id %s)", id, id)
 				}
 				if err != nil {
