@@ -22,14 +22,15 @@ import (
 func TestRunDriftSchedule(t *testing.T) {
 	cfg := testenv.Config(t)
 	tc := testenv.Temporal(t, cfg)
-	batch := filepath.Join(t.TempDir(), testenv.Name(t)+".csv")
+	queue := testenv.Name(t)
+	batch := filepath.Join(t.TempDir(), queue+".csv")
 	if err := os.WriteFile(batch, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	root := newRoot()
 	var out bytes.Buffer
 	root.SetOut(&out)
-	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", testenv.Name(t)})
+	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", queue})
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestRunDriftSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
-	if !ok || action.Workflow != workflows.DriftMonitorName || action.TaskQueue != testenv.Name(t) ||
+	if !ok || action.Workflow != workflows.DriftMonitorName || action.TaskQueue != queue ||
 		len(d.Schedule.Spec.Intervals) != 1 || d.Schedule.Spec.Intervals[0].Every != time.Hour {
 		t.Errorf("schedule: action %+v, spec %+v", d.Schedule.Action, d.Schedule.Spec)
 	}
@@ -50,7 +51,7 @@ func TestRunDriftSchedule(t *testing.T) {
 	}
 	// A second create names the existing schedule.
 	root = newRoot()
-	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", testenv.Name(t)})
+	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", queue})
 	root.SetOut(&out)
 	root.SetErr(&out)
 	if err := root.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "schedule "+id+" exists already") {
