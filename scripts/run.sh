@@ -49,6 +49,7 @@ mkdir -p "$DATA_DIR"
 "$ROOT/bin/pipewatch" run drift --batch "$DATA_DIR/cohort-drifted.csv"
 "$ROOT/bin/pipewatch" alerts list --type data_drift --limit 3
 started_worker=""
+echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboard: deploy/grafana/dashboards/pipewatch.json)"
 echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"
 echo "  Worker logs   $PIPEWATCH_LOG_DIR/pipewatch.log (audit: audit.log)"
 echo "  Stop all      make down"
