@@ -1,12 +1,8 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,48 +59,19 @@ func (a AlertmanagerNotifier) Notify(ctx context.Context, n Notification) error 
 	if n.Kind == KindResolved || n.Kind == KindClosed {
 		ends = t
 	}
-	body, err := json.Marshal([]amAlert{{
+	alert := amAlert{
 		Labels: AlertmanagerLabels(n),
 		Annotations: map[string]string{
 			"summary": n.Alert.Summary, "description": n.Alert.Details, "count": strconv.Itoa(n.Count),
 			"workflow_id": n.Alert.Source.WorkflowID, "run_id": n.Alert.Source.RunID,
 		},
 		StartsAt: n.FirstAt.UTC(), EndsAt: ends, GeneratorURL: a.GeneratorURL,
-	}})
-	if err != nil {
-		return nonRetryable(fmt.Errorf("alertmanager: encode: %w", err))
 	}
 	u, err := url.JoinPath(a.URL, "/api/v2/alerts")
 	if err != nil {
 		return nonRetryable(fmt.Errorf("alertmanager: url: %w", err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return nonRetryable(fmt.Errorf("alertmanager: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	c := a.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return fmt.Errorf("alertmanager: post to %s: %w", hostOf(req.URL), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 == 2 {
-		return nil
-	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-	err = fmt.Errorf("alertmanager: %s answered %s: %s", hostOf(req.URL), resp.Status, bytes.TrimSpace(snippet))
-	if resp.StatusCode == http.StatusBadRequest {
-		return nonRetryable(err)
-	}
-	return err
+	return postJSON(ctx, a.Client, "alertmanager", u, []amAlert{alert}, nil)
 }
 
 // promLabel makes s a valid Prometheus label name.

@@ -1,15 +1,9 @@
 package alerts
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -145,47 +139,12 @@ func (w WebhookNotifier) Notify(ctx context.Context, n Notification) error {
 	if w.Slack {
 		body = slackBody(n)
 	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nonRetryable(fmt.Errorf("webhook: encode notification: %w", err))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(b))
-	if err != nil {
-		return nonRetryable(fmt.Errorf("webhook: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", n.IdempotencyKey)
+	headers := map[string]string{"Idempotency-Key": n.IdempotencyKey}
 	for k, v := range w.Headers {
-		req.Header.Set(k, v)
+		headers[k] = v
 	}
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		// The url.Error names the URL, which may hold a token: keep its cause.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return fmt.Errorf("webhook: post to %s: %w", hostOf(req.URL), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 == 2 {
-		return nil
-	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-	err = fmt.Errorf("webhook: %s answered %s: %s", hostOf(req.URL), resp.Status, bytes.TrimSpace(snippet))
-	if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
-		return nonRetryable(err)
-	}
-	return err
+	return postJSON(ctx, w.Client, "webhook", w.URL, body, headers)
 }
-
-// hostOf names a URL by scheme and host only: webhook paths and queries
-// often carry tokens (Slack's do).
-func hostOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 // slackBody is a Slack incoming-webhook message for n.
 func slackBody(n Notification) map[string]any {
