@@ -17,11 +17,13 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/worker"
 )
 
-// alertClient dials Temporal with the configuration of cmd's flags.
-func alertClient(cmd *cobra.Command) (client.Client, worker.Config, error) {
+// temporalClient dials Temporal with the configuration of cmd's flags, for
+// commands that need no Neo4j. The caller closes the client.
+func temporalClient(cmd *cobra.Command) (client.Client, worker.Config, error) {
 	cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags(), WithoutNeo4j: true})
 	if err != nil {
 		return nil, cfg, err
@@ -30,6 +32,20 @@ func alertClient(cmd *cobra.Command) (client.Client, worker.Config, error) {
 	defer cancel()
 	c, err := worker.DialTemporal(ctx, cfg.Temporal, quietLogger(), nil)
 	return c, cfg, err
+}
+
+// lineageStore opens the lineage graph with the configuration of cmd's
+// flags; close closes its driver.
+func lineageStore(cmd *cobra.Command) (store *graph.Store, close func(), err error) {
+	cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags()})
+	if err != nil {
+		return nil, nil, err
+	}
+	driver, err := worker.OpenNeo4j(cfg.Neo4j)
+	if err != nil {
+		return nil, nil, err
+	}
+	return graph.NewStore(driver, cfg.Neo4j.Database), func() { _ = driver.Close(context.WithoutCancel(cmd.Context())) }, nil
 }
 
 // alertWorkflowID accepts a key or a whole workflow id.
@@ -63,7 +79,7 @@ func newAlertsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, _, err := alertClient(cmd)
+			c, _, err := temporalClient(cmd)
 			if err != nil {
 				return err
 			}
@@ -96,7 +112,7 @@ func newAlertsCmd() *cobra.Command {
 		Short: "An alert's state and history (the alert workflow's query)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := alertClient(cmd)
+			c, _, err := temporalClient(cmd)
 			if err != nil {
 				return err
 			}
@@ -126,7 +142,7 @@ func newAlertsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tc, _, err := alertClient(cmd)
+				tc, _, err := temporalClient(cmd)
 				if err != nil {
 					return err
 				}

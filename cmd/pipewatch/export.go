@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/lineage/openlineage"
 	"github.com/pipewatch/pipewatch/worker"
 )
@@ -55,17 +53,13 @@ a Bearer token when set.`,
 			if f.limit < 1 {
 				return fmt.Errorf("--limit %d is below 1", f.limit)
 			}
-			cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags()})
+			store, closeStore, err := lineageStore(cmd)
 			if err != nil {
 				return err
 			}
-			driver, err := worker.OpenNeo4j(cfg.Neo4j)
-			if err != nil {
-				return err
-			}
-			defer driver.Close(context.WithoutCancel(cmd.Context()))
+			defer closeStore()
 			ctx := cmd.Context()
-			runs, err := graph.NewStore(driver, cfg.Neo4j.Database).Runs(ctx, since, until, f.limit)
+			runs, err := store.Runs(ctx, since, until, f.limit)
 			if err != nil {
 				return err
 			}

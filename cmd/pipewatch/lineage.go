@@ -100,18 +100,14 @@ version, as of --as-of), or a run id (a workflow run id, or
 				if err != nil {
 					return err
 				}
-				cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags()})
+				store, closeStore, err := lineageStore(cmd)
 				if err != nil {
 					return err
 				}
-				driver, err := worker.OpenNeo4j(cfg.Neo4j)
-				if err != nil {
-					return err
-				}
-				defer driver.Close(context.WithoutCancel(cmd.Context()))
+				defer closeStore()
 				ctx, cancel := context.WithTimeout(cmd.Context(), 60*time.Second)
 				defer cancel()
-				g, imp, err := run(ctx, graph.NewStore(driver, cfg.Neo4j.Database), args, opts)
+				g, imp, err := run(ctx, store, args, opts)
 				if err != nil {
 					return err
 				}

@@ -32,16 +32,12 @@ func newRunDemoCmd() *cobra.Command {
 		Short: "Run the demo workflow, wait for it, and print where to look",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags()})
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := worker.DialTemporal(ctx, cfg.Temporal, quietLogger(), nil)
+			c, cfg, err := temporalClient(cmd)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			ctx := cmd.Context()
 			id := "pipewatch-demo-" + time.Now().UTC().Format("20060102-150405.000")
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID:                       id,

@@ -39,16 +39,12 @@ func newRunPipelineCmd() *cobra.Command {
 				return fmt.Errorf("--data: %w", err)
 			}
 			in.Source = abs
-			cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags(), WithoutNeo4j: true})
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := worker.DialTemporal(ctx, cfg.Temporal, quietLogger(), nil)
+			c, cfg, err := temporalClient(cmd)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			ctx := cmd.Context()
 			id := "pipewatch-ml-" + time.Now().UTC().Format("20060102-150405.000")
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.Temporal.TaskQueue}, workflows.MLPipelineName, in)
 			if err != nil {
@@ -141,16 +137,12 @@ func newRunDriftCmd() *cobra.Command {
 				return fmt.Errorf("--batch: %w", err)
 			}
 			in.Batch = abs
-			cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags(), WithoutNeo4j: true})
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			c, err := worker.DialTemporal(ctx, cfg.Temporal, quietLogger(), nil)
+			c, cfg, err := temporalClient(cmd)
 			if err != nil {
 				return err
 			}
 			defer c.Close()
+			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			if every > 0 {
 				id := "pipewatch-drift-" + strings.TrimSuffix(filepath.Base(in.Batch), filepath.Ext(in.Batch))
