@@ -142,6 +142,11 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 		}
 	}
 	drift := alerts.Alert{Type: alerts.DataDrift, Labels: map[string]string{"model": res.Model.Key, "reference": "cohort/validated"}}
+	// The alerts run on this test's task queue, gone after it: end them.
+	terminate := func(a alerts.Alert) {
+		t.Cleanup(func() { _ = tc.TerminateWorkflow(context.Background(), a.WorkflowID(), "", "test over") })
+	}
+	terminate(drift)
 	v, err := tc.QueryWorkflow(ctx, drift.WorkflowID(), "", alerts.QueryState)
 	if err != nil {
 		t.Fatalf("the data_drift alert %s: %v", drift.WorkflowID(), err)
@@ -169,6 +174,7 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 		t.Errorf("bad input: %v", err)
 	}
 	dq := alerts.Alert{Type: alerts.DataQuality, Labels: map[string]string{"dataset": "cohort/raw", "check": "schema", "source": bad}}
+	terminate(dq)
 	v, err = tc.QueryWorkflow(ctx, dq.WorkflowID(), "", alerts.QueryState)
 	if err != nil {
 		t.Fatalf("the data_quality alert: %v", err)
