@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -48,6 +49,8 @@ type ML struct {
 	MaxMissing, WarnMissing float64
 	// Drift receives the drift monitor's gauges; nil records none.
 	Drift *metrics.Drift
+
+	registry sync.Mutex // registry.json is read, changed and written whole
 }
 
 // progress is what the steps heartbeat: pipewatch reads Records.
@@ -530,6 +533,8 @@ func (m *ML) Register(ctx context.Context, in RegisterInput) (Registration, erro
 		return Registration{}, err
 	}
 	bar := orDefault(in.MinAUC, 0.75)
+	m.registry.Lock()
+	defer m.registry.Unlock()
 	path := filepath.Join(m.Store, "registry.json")
 	var entries []registryEntry
 	if b, err := os.ReadFile(path); err == nil {
