@@ -70,6 +70,30 @@ type Raiser struct {
 // ErrNoActivity is returned by Fire outside an activity.
 var ErrNoActivity = errors.New("alerts: Fire needs an activity context (in workflow code use FireFromWorkflow)")
 
+type raiserKey struct{}
+
+// WithRaiser returns ctx carrying r, for Fire to find. The pipewatch
+// interceptor puts the worker's raiser in every activity's context.
+func WithRaiser(ctx context.Context, r *Raiser) context.Context {
+	return context.WithValue(ctx, raiserKey{}, r)
+}
+
+// ErrNoRaiser is returned by Fire in an activity of a worker without
+// pipewatch's alerts: an alert must not vanish silently.
+var ErrNoRaiser = errors.New("alerts: no raiser in this context (is the pipewatch interceptor, with alerts on, on the worker?)")
+
+// Fire raises a from a running activity through the worker's raiser: how
+// steps raise data_quality, model_degradation, data_drift or custom alerts.
+// The first occurrence notifies at once; repeats go into the alert's
+// cooldown summary.
+func Fire(ctx context.Context, a Alert) error {
+	r, ok := ctx.Value(raiserKey{}).(*Raiser)
+	if !ok {
+		return ErrNoRaiser
+	}
+	return r.Fire(ctx, a)
+}
+
 // Fire raises a from a running activity, through its Temporal client.
 func (r *Raiser) Fire(ctx context.Context, a Alert) error {
 	if !activity.IsActivity(ctx) {

@@ -131,3 +131,13 @@ func TestNotifiersCountAttempts(t *testing.T) {
 		}
 	}
 }
+
+func TestFireNeedsARaiser(t *testing.T) {
+	a := Alert{Type: Custom, Severity: Info, Summary: "x"}
+	if err := Fire(context.Background(), a); !errors.Is(err, ErrNoRaiser) {
+		t.Errorf("Fire without a raiser: %v, want ErrNoRaiser", err)
+	}
+	if err := Fire(WithRaiser(context.Background(), &Raiser{}), a); !errors.Is(err, ErrNoActivity) {
+		t.Errorf("Fire outside an activity: %v, want ErrNoActivity", err)
+	}
+}

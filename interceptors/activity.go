@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/lineage"
 )
 
@@ -65,7 +66,11 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	a.root.emitActivity(ctx, e)
 
 	before := a.root.opts.Usage()
-	res, err := a.Next.ExecuteActivity(lineage.WithCapture(context.WithValue(ctx, attemptKey{}, at), &at.datasets), in)
+	actx := lineage.WithCapture(context.WithValue(ctx, attemptKey{}, at), &at.datasets)
+	if a.root.opts.Raiser != nil {
+		actx = alerts.WithRaiser(actx, a.root.opts.Raiser)
+	}
+	res, err := a.Next.ExecuteActivity(actx, in)
 	after := a.root.opts.Usage()
 	var inputs, outputs []lineage.Dataset
 	for _, arg := range in.Args {

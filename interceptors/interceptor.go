@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/metrics"
 )
@@ -31,6 +32,10 @@ type Options struct {
 	// ProgressEvery is the least time between two ActivityProgress events
 	// of one attempt; heartbeats in between are merged. Zero means 10s.
 	ProgressEvery time.Duration
+	// Raiser is put in every activity's context, for steps to raise their
+	// own alerts with alerts.Fire; nil leaves it out (alerts.Fire then
+	// returns alerts.ErrNoRaiser).
+	Raiser *alerts.Raiser
 	// WorkflowFailureAlerts raises a workflow_failure alert when a run
 	// fails, from workflow code through the local activity
 	// alerts.FireActivityName, which the worker must register (see

@@ -3,7 +3,8 @@
 #   BENCH <name> <value> <unit>
 # Go benchmarks run 5 times, interleaved package by package, and report the
 # median; harnesses that compare against a baseline measured in the same run
-# (TestBench*, on a dev server of their own) print their own BENCH lines,
+# (TestBench*, on a dev server of their own, one package at a time so they
+# do not share the CPU) print their own BENCH lines,
 # _ratio lines included. Needs bin/temporal: `make up` builds it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,8 +14,8 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 export PIPEWATCH_BENCH=1
-go test -tags integration -run '^$' -bench . -benchmem -count 5 ./... | tee "$out" >&2
-go test -tags integration -run '^TestBench' -count 1 -timeout 60m -v ./... | tee -a "$out" >&2
+go test -tags integration -run '^$' -bench . -benchmem -count 5 -p 1 ./... | tee "$out" >&2
+go test -tags integration -run '^TestBench' -count 1 -p 1 -timeout 60m -v ./... | tee -a "$out" >&2
 
 # BenchmarkInterceptorStep-2  N  3824 ns/op  400 B/op  2 allocs/op
 #   -> BENCH interceptor_step_ns 3824 ns, BENCH interceptor_step_allocs 2 allocs (medians)

@@ -116,6 +116,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 			interceptors.NewAlertObserver(raiser, int32(cfg.Alerts.RetryAttempt), alertLog),
 		},
 		WorkflowFailureAlerts: cfg.Alerts.WorkflowFailures,
+		Raiser:                raiser,
 		SearchAttributes:      searchAttributes,
 		Summaries:             true,
 		Usage:                 usage.Load,
