@@ -123,13 +123,36 @@ func TestDriftMonitor(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = f.Close()
+	// The same clean batch with its labels turned around: the features do
+	// not move, the model's AUC on the labels does.
+	cleanBytes, err := os.ReadFile(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flippedRows []string
+	for i, line := range strings.Split(strings.TrimSpace(string(cleanBytes)), "\n") {
+		if i > 0 {
+			if strings.HasSuffix(line, ",1") {
+				line = strings.TrimSuffix(line, ",1") + ",0"
+			} else {
+				line = strings.TrimSuffix(line, ",0") + ",1"
+			}
+		}
+		flippedRows = append(flippedRows, line)
+	}
+	flipped := filepath.Join(t.TempDir(), "flipped.csv")
+	if err := os.WriteFile(flipped, []byte(strings.Join(flippedRows, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
-		batch       string
-		wantDrift   bool
-		wantDrifted string
+		batch        string
+		wantDrift    bool
+		wantDrifted  string
+		wantDegraded bool
 	}{
-		{"../testdata/cohort-drifted-sample.csv", true, "age,mmse,hippocampal_volume_mm3,whole_brain_volume_cm3"},
-		{clean, false, ""},
+		{"../testdata/cohort-drifted-sample.csv", true, "age,mmse,hippocampal_volume_mm3,whole_brain_volume_cm3", false},
+		{clean, false, "", false},
+		{flipped, false, "", true},
 	} {
 		env := mlEnv(t, store)
 		env.ExecuteWorkflow(DriftMonitorName, activities.DriftInput{Batch: tt.batch})
@@ -145,8 +168,9 @@ func TestDriftMonitor(t *testing.T) {
 			}
 		}
 		t.Logf("%s: share %.2f, AUC %.3f vs %.3f\n%s", filepath.Base(tt.batch), rep.DriftedShare, rep.CurrentAUC, rep.RegisteredAUC, strings.Join(lines, "\n"))
-		if rep.DataDrift != tt.wantDrift || strings.Join(driftedFeatures, ",") != tt.wantDrifted || rep.Degraded || !rep.Labelled {
-			t.Errorf("%s: data drift %v (features %v), degraded %v; want %v (%s), not degraded", tt.batch, rep.DataDrift, driftedFeatures, rep.Degraded, tt.wantDrift, tt.wantDrifted)
+		if rep.DataDrift != tt.wantDrift || strings.Join(driftedFeatures, ",") != tt.wantDrifted || rep.Degraded != tt.wantDegraded || !rep.Labelled {
+			t.Errorf("%s: data drift %v (features %v), degraded %v; want %v (%s), degraded %v",
+				tt.batch, rep.DataDrift, driftedFeatures, rep.Degraded, tt.wantDrift, tt.wantDrifted, tt.wantDegraded)
 		}
 	}
 }
