@@ -247,6 +247,11 @@ func writeAlertList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error
 		wf := "running"
 		if r.GetCloseTime() != nil {
 			wf = "ended " + r.GetCloseTime().AsTime().UTC().Format(time.RFC3339)
+			// Ended without closing itself (terminated, say): its last
+			// AlertState would read as still open.
+			if st := sa["AlertState"]; st != string(alerts.StatusClosed) && st != string(alerts.StatusResolved) {
+				sa["AlertState"] = strings.ToLower(strings.TrimPrefix(r.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", strings.TrimPrefix(r.GetExecution().GetWorkflowId(), alerts.WorkflowIDPrefix),
 			sa["AlertType"], sa["AlertSeverity"], sa["AlertState"], sa["PipelineName"], r.GetStartTime().AsTime().UTC().Format(time.RFC3339), wf)
