@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,8 +19,6 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/pipewatch/pipewatch/internal/testenv"
-	"github.com/pipewatch/pipewatch/logging"
-	"github.com/pipewatch/pipewatch/worker"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
@@ -67,25 +64,8 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 	cfg := testenv.Config(t)
 	cfg.Temporal.TaskQueue = testenv.Name(t)
 	cfg.HTTP.Addr = freePort(t)
-	logs, err := logging.New(logging.Options{Dir: cfg.Log.Dir, Console: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logs.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- worker.Run(ctx, cfg, logs, worker.Options{Version: "test", Ready: func(string) { close(ready) }})
-	}()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("worker: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("worker not ready")
-	}
+	testenv.StartWorker(t, cfg)
+	ctx := context.Background()
 	tc := testenv.Temporal(t, cfg)
 	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: cfg.Temporal.TaskQueue}, workflows.DemoWorkflowName, workflows.DemoInput{Name: "grafana"})
 	if err != nil {

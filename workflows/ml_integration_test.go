@@ -4,7 +4,6 @@ package workflows_test
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,8 +19,6 @@ import (
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
-	"github.com/pipewatch/pipewatch/logging"
-	"github.com/pipewatch/pipewatch/worker"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
@@ -35,24 +32,8 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.ML.StoreDir = t.TempDir()
 	cfg.Alerts.CPUThreshold, cfg.Alerts.MemoryThreshold, cfg.Alerts.DiskThreshold = 0, 0, 0
-	logs, err := logging.New(logging.Options{Dir: cfg.Log.Dir, Console: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logs.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- worker.Run(ctx, cfg, logs, worker.Options{Version: "test", Ready: func(string) { close(ready) }})
-	}()
-	defer func() { cancel(); <-done }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("worker: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("worker not ready")
-	}
+	testenv.StartWorker(t, cfg)
+	ctx := context.Background()
 	tc := testenv.Temporal(t, cfg)
 	// The committed sample, with its first patient renamed for this run:
 	// versions are content digests, shared by every run that makes the same

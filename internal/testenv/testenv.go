@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"go.temporal.io/sdk/client"
 
+	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/worker"
 )
 
@@ -79,4 +81,31 @@ func Name(t testing.TB) string {
 	t.Helper()
 	r := strings.NewReplacer("/", "-", " ", "-")
 	return r.Replace(t.Name()) + "-" + time.Now().UTC().Format("150405.000000000")
+}
+
+// StartWorker runs the pipewatch worker in-process with cfg (logs to
+// cfg.Log.Dir only), waits until it serves, and stops it when the test ends.
+// It returns the HTTP address it listens on.
+func StartWorker(t testing.TB, cfg worker.Config) string {
+	t.Helper()
+	logs, err := logging.New(logging.Options{Dir: cfg.Log.Dir, Console: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- worker.Run(ctx, cfg, logs, worker.Options{Version: "test", Ready: func(addr string) { ready <- addr }})
+	}()
+	t.Cleanup(func() { cancel(); <-done; _ = logs.Close() })
+	select {
+	case addr := <-ready:
+		return addr
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("worker: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker not ready in 30s")
+	}
+	return ""
 }
