@@ -72,8 +72,16 @@ type Alert struct {
 	// Source is where this occurrence came from; it is not part of the key.
 	Source Source    `json:"source"`
 	At     time.Time `json:"at"`
-	// Occurrence identifies this occurrence; Raise sets it.
+	// Occurrence identifies this occurrence; Raise sets a random one when
+	// it is empty. Raisers that can see one fact from two places (a worker
+	// and the sentinel) give it the same id, so the alert counts it once.
 	Occurrence string `json:"occurrence,omitempty"`
+	// Hold says the problem is a condition that lasts until it clears (a
+	// step retrying, a pipeline stuck): the alert then stays open through
+	// quiet cooldowns until it is resolved, by whoever watches the
+	// condition (the sentinel resolves it when the condition clears) or by
+	// an operator.
+	Hold bool `json:"hold,omitempty"`
 }
 
 // WorkflowIDPrefix starts the id of every alert workflow.
@@ -123,3 +131,35 @@ func (a Alert) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// The problem label of alerts about conditions (Alert.Hold) and endings
+// the sentinel sees: it keeps them apart from the alerts of a step's or a
+// pipeline's final failure, which have none.
+const (
+	// ProblemRetrying: a step failing with retries left.
+	ProblemRetrying = "retrying"
+	// ProblemNotStarted: a step (or workflow task) no worker picked up.
+	ProblemNotStarted = "not_started"
+	// ProblemStuck: a pipeline whose workflow task fails again and again.
+	ProblemStuck = "stuck"
+	// ProblemTerminated: a pipeline terminated by an operator.
+	ProblemTerminated = "terminated"
+	// ProblemTimedOut: a pipeline past its execution or run timeout.
+	ProblemTimedOut = "timed_out"
+)
+
+// Occurrence ids of facts two raisers can see (a worker and the sentinel):
+// both build the same id, and the alert workflow counts it once.
+
+// StepRetryingOccurrence names the failure of one attempt of an activity.
+func StepRetryingOccurrence(runID, activityID string, attempt int32) string {
+	return fmt.Sprintf("step_retrying:%s/%s/%d", runID, activityID, attempt)
+}
+
+// StepFailedOccurrence names an activity's final failure.
+func StepFailedOccurrence(runID, activityID string) string {
+	return "step_failed:" + runID + "/" + activityID
+}
+
+// WorkflowFailedOccurrence names a workflow run's failure.
+func WorkflowFailedOccurrence(runID string) string { return "workflow_failed:" + runID }

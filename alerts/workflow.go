@@ -98,6 +98,9 @@ type Input struct {
 	Alert  Alert  `json:"alert"`
 	Policy Policy `json:"policy"`
 	State  *State `json:"state,omitempty"`
+	// Backlog are occurrences that came after the previous run of this key
+	// was resolved: the new alert counts them after Alert.
+	Backlog []Alert `json:"backlog,omitempty"`
 }
 
 // Status is where an alert stands.
@@ -138,6 +141,12 @@ type State struct {
 	History []Entry `json:"history"`
 	// FirstOccurrence is the occurrence id of the alert that started it.
 	FirstOccurrence string `json:"firstOccurrence,omitempty"`
+	// Seen holds the latest occurrence ids counted (at most maxSeen), so
+	// one fact raised twice (by a worker and by the sentinel) counts once.
+	Seen []string `json:"seen,omitempty"`
+	// Held says an occurrence marked the problem as a lasting condition
+	// (Alert.Hold): quiet cooldowns do not close the alert, resolve does.
+	Held bool `json:"held,omitempty"`
 }
 
 // Entry is one event in an alert's history.
@@ -148,7 +157,25 @@ type Entry struct {
 	Channel string    `json:"channel,omitempty"`
 }
 
-const maxHistory = 100
+const (
+	maxHistory = 100
+	maxSeen    = 64
+)
+
+// seen tells whether occurrence id was counted already.
+func (st *State) seen(id string) bool {
+	return id != "" && (id == st.FirstOccurrence || slices.Contains(st.Seen, id))
+}
+
+func (st *State) remember(id string) {
+	if id == "" {
+		return
+	}
+	st.Seen = append(st.Seen, id)
+	if n := len(st.Seen) - maxSeen; n > 0 {
+		st.Seen = slices.Delete(st.Seen, 0, n)
+	}
+}
 
 func (st *State) record(at time.Time, event, channel, detail string) {
 	st.History = append(st.History, Entry{At: at, Event: event, Channel: channel, Detail: detail})
@@ -187,6 +214,8 @@ type Notification struct {
 	LastAt   time.Time     `json:"lastAt"`
 	Cooldown time.Duration `json:"cooldown"`
 	Status   Status        `json:"status"`
+	// Reason says who resolved the alert and why, for KindResolved.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Text is the notification's one-line human form.
@@ -198,7 +227,7 @@ func (n Notification) Text() string {
 	case KindEscalation:
 		return fmt.Sprintf("%s (escalated to %s after %d occurrences)", head, n.Alert.Severity, n.Count)
 	case KindResolved:
-		return fmt.Sprintf("resolved: %s (%d occurrences)", head, n.Count)
+		return fmt.Sprintf("resolved: %s (%d occurrences)%s", head, n.Count, n.Reason)
 	}
 	return head
 }
@@ -221,6 +250,10 @@ type ActionRequest struct {
 // in severity notifies at once; ack mutes repeats until the severity rises,
 // silence mutes everything for a while, resolve ends it.
 func Workflow(ctx workflow.Context, in Input) (State, error) {
+	// Version 1: occurrences are counted once (State.Seen), and fires
+	// after resolve open a new alert instead of being dropped. Runs that
+	// started before replay without it.
+	v := workflow.GetVersion(ctx, alertChangeID, workflow.DefaultVersion, 1)
 	p := in.Policy
 	if p.Cooldown <= 0 {
 		p.Cooldown = DefaultCooldown
@@ -228,7 +261,7 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 	if p.ContinueAfter <= 0 {
 		p.ContinueAfter = 2000
 	}
-	a := &alertRun{ctx: ctx, policy: p}
+	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1}
 	first := in.State == nil
 	if first {
 		at := in.Alert.At
@@ -239,6 +272,7 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 			Summary: in.Alert.Summary, Details: in.Alert.Details, Source: in.Alert.Source, Status: StatusOpen,
 			Count: 1, FirstAt: at, LastAt: at, FirstOccurrence: in.Alert.Occurrence}
 		a.last = in.Alert
+		a.st.Held = in.Alert.Hold && a.v1
 		a.st.record(at, "fired", "", in.Alert.Summary)
 	} else {
 		a.st, a.last = *in.State, in.Alert
@@ -254,6 +288,9 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 	if first {
 		a.notify(KindFirst, 0)
 	}
+	for _, al := range in.Backlog {
+		a.onFire(al)
+	}
 	for {
 		can := a.cooldowns()
 		a.wait()
@@ -261,7 +298,11 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 			st := a.st
 			return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st})
 		}
-		if a.st.Status == StatusResolved || !a.hasSignals() {
+		if a.st.Status == StatusResolved {
+			a.drain() // fires after resolve go to a new alert
+			break
+		}
+		if !a.hasSignals() {
 			break
 		}
 		// A signal came while the last notifications finished: go on.
@@ -271,8 +312,16 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 		a.drain()
 	}
 	a.upsert()
+	if len(a.reopen) > 0 {
+		// The problem came back after it was resolved: a new alert for
+		// the key, its first occurrence notifying at once.
+		return a.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.reopen[0], Policy: in.Policy, Backlog: a.reopen[1:]})
+	}
 	return a.st, nil
 }
+
+// alertChangeID versions the alert workflow's changes of behavior.
+const alertChangeID = "pipewatch.alert.occurrences"
 
 // cooldowns runs cooldowns until the alert closes or is resolved, or its
 // history asks for continue-as-new (then it returns true).
@@ -284,6 +333,13 @@ func (a *alertRun) cooldowns() bool {
 			return false
 		}
 		now := workflow.Now(a.ctx)
+		if a.st.Pending == 0 && a.st.Held {
+			// A lasting condition, quiet now: open until resolved.
+			if a.historyFull() {
+				return true
+			}
+			continue
+		}
 		if a.st.Pending == 0 {
 			a.st.Status = StatusClosed
 			a.st.record(now, "closed", "", fmt.Sprintf("no repeats in %s", a.policy.cooldown(a.st.Type, a.st.Severity)))
@@ -296,10 +352,15 @@ func (a *alertRun) cooldowns() bool {
 			a.notify(KindSummary, a.st.Pending)
 		}
 		a.st.Pending = 0
-		if max(workflow.GetInfo(a.ctx).GetCurrentHistoryLength(), a.events) >= a.policy.ContinueAfter {
+		if a.historyFull() {
 			return true
 		}
 	}
+}
+
+// historyFull tells whether the run's history asks for continue-as-new.
+func (a *alertRun) historyFull() bool {
+	return max(workflow.GetInfo(a.ctx).GetCurrentHistoryLength(), a.events) >= a.policy.ContinueAfter
 }
 
 // hasSignals tells whether signals wait in any channel.
@@ -321,6 +382,12 @@ type alertRun struct {
 	events int
 	// lastUpsertStatus and lastUpsSev are the search attributes written.
 	lastUpsertStatus, lastUpsSev string
+	// v1 is version 1 of the workflow (see alertChangeID).
+	v1 bool
+	// reopen holds fires that came after resolve.
+	reopen []Alert
+	// reason is who resolved the alert and why.
+	reason string
 }
 
 // sent is a notification on its way.
@@ -379,6 +446,9 @@ func (a *alertRun) addSignals(sel workflow.Selector) {
 
 func (a *alertRun) onAck(r ActionRequest) {
 	a.events++
+	if a.v1 && a.st.Status == StatusResolved {
+		return
+	}
 	a.st.Status = StatusAcknowledged
 	a.st.record(workflow.Now(a.ctx), "acked", "", by(r.By, r.Reason))
 	a.upsert()
@@ -387,6 +457,9 @@ func (a *alertRun) onAck(r ActionRequest) {
 
 func (a *alertRun) onSilence(r SilenceRequest) {
 	a.events++
+	if a.v1 && a.st.Status == StatusResolved {
+		return
+	}
 	now := workflow.Now(a.ctx)
 	a.st.SilencedUntil = now.Add(r.For)
 	a.st.Status = StatusSilenced
@@ -401,7 +474,8 @@ func (a *alertRun) onResolve(r ActionRequest) {
 		return
 	}
 	a.st.Status = StatusResolved
-	a.st.record(workflow.Now(a.ctx), "resolved", "", by(r.By, r.Reason))
+	a.reason = by(r.By, r.Reason)
+	a.st.record(workflow.Now(a.ctx), "resolved", "", a.reason)
 	a.notify(KindResolved, a.st.Pending)
 	a.st.Pending = 0
 	a.audit(AuditAction{Action: "resolve", By: r.By, Reason: r.Reason})
@@ -452,8 +526,23 @@ func (a *alertRun) onResult(n Notification, err error) {
 // that came with the workflow's start repeats its input: not counted.
 func (a *alertRun) onFire(al Alert) {
 	a.events++
-	if al.Occurrence != "" && al.Occurrence == a.st.FirstOccurrence {
-		return
+	if !a.v1 {
+		if al.Occurrence != "" && al.Occurrence == a.st.FirstOccurrence {
+			return
+		}
+	} else {
+		if a.st.seen(al.Occurrence) {
+			if al.Hold && a.st.Status != StatusResolved {
+				a.st.Held = true
+			}
+			return
+		}
+		if a.st.Status == StatusResolved {
+			a.reopen = append(a.reopen, al)
+			return
+		}
+		a.st.remember(al.Occurrence)
+		a.st.Held = a.st.Held || al.Hold
 	}
 	now := workflow.Now(a.ctx)
 	at := al.At
@@ -554,6 +643,9 @@ func (a *alertRun) send(kind string, repeats int, channels []string) {
 			Kind: kind, Channel: ch, Seq: a.st.Seq, IdempotencyKey: fmt.Sprintf("%s/%d/%s", a.st.Key, a.st.Seq, ch),
 			Alert: al, Key: a.st.Key, Repeats: repeats, Count: a.st.Count, FirstAt: a.st.FirstAt, LastAt: a.st.LastAt,
 			Cooldown: a.policy.cooldown(a.st.Type, a.st.Severity), Status: a.st.Status,
+		}
+		if kind == KindResolved {
+			n.Reason = a.reason
 		}
 		f := workflow.ExecuteActivity(workflow.WithActivityOptions(a.ctx, opts), NotifyActivityName, n)
 		a.events += 3

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pipewatch/pipewatch/logging"
@@ -91,11 +92,13 @@ func run(t *testing.T, rec *recording, policy Policy, signals map[time.Duration]
 	return st, env
 }
 
+// fire sends n occurrences, each a fact of its own (a distinct id).
 func fire(sev Severity, n int) func(*testsuite.TestWorkflowEnvironment) {
+	tag := newOccurrenceID()
 	return func(env *testsuite.TestWorkflowEnvironment) {
 		for i := range n {
 			a := alertAt(sev)
-			a.Occurrence = fmt.Sprintf("%s-%d-%d", sev, n, i)
+			a.Occurrence = fmt.Sprintf("%s-%s-%d", sev, tag, i)
 			env.SignalWorkflow(SignalFire, a)
 		}
 	}
@@ -317,5 +320,93 @@ func TestPolicyCooldownAndChannels(t *testing.T) {
 		if got := strings.Join(p.channels(tt.t, tt.s), ","); got != tt.channels {
 			t.Errorf("channels(%s, %s) = %s, want %s", tt.t, tt.s, got, tt.channels)
 		}
+	}
+}
+
+func TestAlertWorkflowCountsAnOccurrenceOnce(t *testing.T) {
+	rec := &recording{}
+	dup := alertAt(Warning)
+	dup.Occurrence = "seen-from-two-places"
+	st, env := run(t, rec, Policy{}, map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+		time.Minute:     {signal(SignalFire, dup)},
+		2 * time.Minute: {signal(SignalFire, dup), fire(Warning, 1)},
+	})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	// The first occurrence, the one raised twice, and one more.
+	want := []string{"first #1 repeats=0 count=1 warning", "repeat_summary #2 repeats=2 count=3 warning"}
+	if got := rec.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") || st.Count != 3 {
+		t.Errorf("count %d, notifications:\n%s\nwant count 3 and\n%s", st.Count, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAlertWorkflowHeldStaysOpenUntilResolved(t *testing.T) {
+	rec := &recording{}
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	ns := &Notifiers{Channels: map[string]Notifier{"log": rec}}
+	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
+	// Four quiet cooldowns, then the condition clears.
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalResolve, ActionRequest{By: "pipewatch-sentinel", Reason: "step completed on attempt 9"})
+	}, 21*time.Minute)
+	held := alertAt(Warning)
+	held.Hold = true
+	env.ExecuteWorkflow(WorkflowName, Input{Alert: held})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var st State
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"first #1 repeats=0 count=1 warning", "resolved #2 repeats=0 count=1 warning"}
+	if got := rec.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") || st.Status != StatusResolved {
+		t.Fatalf("status %s, notifications:\n%s\nwant resolved and\n%s", st.Status, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := rec.sent[1].Text(); !strings.HasSuffix(got, "(1 occurrences) by pipewatch-sentinel: step completed on attempt 9") {
+		t.Errorf("resolved text %q does not say who resolved it and why", got)
+	}
+}
+
+// A fire that comes after resolve, while the resolve notification is still
+// being retried, opens a new alert: it used to be counted into the resolved
+// one and never told.
+func TestAlertWorkflowFireAfterResolveOpensANewAlert(t *testing.T) {
+	rec := &recording{failFirst: 2} // each notification takes two retries
+	later := alertAt(Critical)
+	later.Occurrence = "after-resolve"
+	later.Summary = "fit failed again"
+	st, env := run(t, rec, Policy{Channels: map[string]ChannelPolicy{"log": {MaxAttempts: 5, InitialInterval: 2 * time.Second}}},
+		map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+			time.Minute:                   {signal(SignalResolve, ActionRequest{By: "ana"})},
+			time.Minute + 2*time.Second:   {signal(SignalFire, later)},
+			time.Minute + 3*time.Second:   {signal(SignalAck, ActionRequest{By: "ana"})}, // about the resolved alert: ignored
+			time.Minute + 500*time.Second: {},
+		})
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow error %v (state %s, count %d), want continue-as-new into a new alert", err, st.Status, st.Count)
+	}
+	var in Input
+	if err := converterArgs(can, &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.State != nil || in.Alert.Occurrence != "after-resolve" || in.Alert.Severity != Critical || len(in.Backlog) != 0 {
+		t.Errorf("next run's input: state %+v, alert %+v, backlog %d; want a fresh alert from the fire after resolve", in.State, in.Alert, len(in.Backlog))
+	}
+}
+
+// Alert workflows recorded before occurrences were counted once (a
+// duplicate counted twice, a fire after resolve folded in) replay unchanged.
+func TestAlertWorkflowReplaysHistoryFromBeforeOccurrences(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/alert-before-occurrences.history.json"); err != nil {
+		t.Fatal(err)
 	}
 }
