@@ -33,8 +33,14 @@ type Run struct {
 	// ParentRunID is the run this one is part of: an activity's workflow
 	// run, a child workflow's parent run; empty for a top-level run.
 	ParentRunID string `json:"parentRunId,omitempty"`
-	// Error is the failure message of a FAIL event.
+	// Error is the failure message of a FAIL event, or the reason of an
+	// ABORT.
 	Error string `json:"error,omitempty"`
+	// Final marks the end of a run as Temporal recorded it (written by the
+	// sentinel from visibility and history): it overrides whatever a
+	// worker reported, COMPLETE included, and nothing a worker reports
+	// later changes it.
+	Final bool `json:"final,omitempty"`
 	// Inputs are the dataset versions the run read; Outputs those it
 	// wrote. Only an activity's end events carry them.
 	Inputs  []Dataset `json:"inputs,omitempty"`

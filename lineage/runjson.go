@@ -37,6 +37,9 @@ func (r *Run) AppendJSON(b []byte) []byte {
 		b = append(b, `,"error":`...)
 		b = appendString(b, r.Error)
 	}
+	if r.Final {
+		b = append(b, `,"final":true`...)
+	}
 	// Datasets are rare (an activity's end) and hold user maps: the
 	// standard encoder. Valid datasets (finite metrics) always encode.
 	for _, io := range []struct {

@@ -62,12 +62,14 @@ func (s *Store) EnsureSchema(ctx context.Context) error {
 // START and attempt*2+1 for an end, and applies only when its rank is at
 // least the run's; COMPLETE is final. So a retried activity goes START,
 // FAIL, START, COMPLETE, while a late START of attempt 1 changes nothing.
+// A Final event (Temporal's own record of the end) ranks above them all
+// and applies even over COMPLETE.
 const writeRuns = `
 UNWIND $rows AS row
 MERGE (j:Job {key: row.jobKey})
 MERGE (r:Run {runId: row.runId})
-WITH j, r, row, row.attempt * 2 + CASE row.state WHEN 'START' THEN 0 ELSE 1 END AS rank
-WITH j, r, row, rank, (coalesce(r.state, '') <> 'COMPLETE' AND rank >= coalesce(r.rank, -1)) AS advance
+WITH j, r, row, CASE WHEN row.final THEN $finalRank ELSE row.attempt * 2 + CASE row.state WHEN 'START' THEN 0 ELSE 1 END END AS rank
+WITH j, r, row, rank, ((coalesce(r.state, '') <> 'COMPLETE' OR row.final) AND rank >= coalesce(r.rank, -1)) AS advance
 SET r.state = CASE WHEN advance THEN row.state ELSE r.state END,
     r.rank = CASE WHEN advance THEN rank ELSE r.rank END,
     r.error = CASE WHEN advance THEN row.error ELSE r.error END,
@@ -130,7 +132,7 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 		row := map[string]any{
 			"runId": r.RunID, "jobKey": r.JobKey, "state": r.State, "attempt": int64(attempt),
 			"startedAt": r.StartedAt.UTC(), "endedAt": nil, "workflowId": r.WorkflowID,
-			"parentRunId": r.ParentRunID, "error": nil,
+			"parentRunId": r.ParentRunID, "error": nil, "final": r.Final,
 		}
 		if !r.EndedAt.IsZero() {
 			row["endedAt"] = r.EndedAt.UTC()
@@ -150,7 +152,7 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 			if len(st.rows) == 0 {
 				continue
 			}
-			res, err := tx.Run(ctx, st.cypher, map[string]any{"rows": st.rows})
+			res, err := tx.Run(ctx, st.cypher, map[string]any{"rows": st.rows, "finalRank": int64(finalRank)})
 			if err != nil {
 				return nil, err
 			}
@@ -257,7 +259,7 @@ func foldRuns(runs []lineage.Run) []lineage.Run {
 		}
 		f := &out[i]
 		if rankOf(r) > rankOf(*f) {
-			f.State, f.EndedAt, f.Error = r.State, r.EndedAt, r.Error
+			f.State, f.EndedAt, f.Error, f.Final = r.State, r.EndedAt, r.Error, r.Final
 		}
 		f.Attempt = max(f.Attempt, r.Attempt)
 		if r.StartedAt.Before(f.StartedAt) {
@@ -275,8 +277,15 @@ func foldRuns(runs []lineage.Run) []lineage.Run {
 	return out
 }
 
-// rankOf orders a run's events as writeRuns does, COMPLETE being final.
+// finalRank is the rank of Final events, above every other.
+const finalRank = 1 << 41
+
+// rankOf orders a run's events as writeRuns does, COMPLETE being final
+// unless a Final event comes.
 func rankOf(r lineage.Run) int64 {
+	if r.Final {
+		return finalRank
+	}
 	if r.State == lineage.StateComplete {
 		return 1 << 40
 	}

@@ -55,11 +55,35 @@ func TestStoreRoundTripIntegration(t *testing.T) {
 			want: lineage.Run{RunID: runID, JobKey: jobKey, State: lineage.StateComplete, Attempt: 1, StartedAt: start, EndedAt: end, WorkflowID: "wf-1"},
 		},
 	}
+	// An activity run that was running when its pipeline was terminated:
+	// the sentinel's Final ABORT stands, whatever its worker says later.
+	aborted := runID + "/activity/7"
+	steps = append(steps, []struct {
+		name string
+		run  lineage.Run
+		want lineage.Run
+	}{
+		{
+			name: "attempt 3 starts",
+			run:  lineage.Run{RunID: aborted, JobKey: jobKey, State: lineage.StateStart, Attempt: 3, StartedAt: start, ParentRunID: runID},
+			want: lineage.Run{RunID: aborted, JobKey: jobKey, State: lineage.StateStart, Attempt: 3, StartedAt: start, ParentRunID: runID},
+		},
+		{
+			name: "Temporal's record of the end is final",
+			run:  lineage.Run{RunID: aborted, JobKey: jobKey, State: lineage.StateAbort, StartedAt: end, EndedAt: end, Error: "pipeline terminated by ops: bad batch", Final: true},
+			want: lineage.Run{RunID: aborted, JobKey: jobKey, State: lineage.StateAbort, Attempt: 3, StartedAt: start, EndedAt: end, Error: "pipeline terminated by ops: bad batch", ParentRunID: runID},
+		},
+		{
+			name: "the worker's late COMPLETE changes nothing",
+			run:  lineage.Run{RunID: aborted, JobKey: jobKey, State: lineage.StateComplete, Attempt: 3, StartedAt: start, EndedAt: end.Add(time.Minute)},
+			want: lineage.Run{RunID: aborted, JobKey: jobKey, State: lineage.StateAbort, Attempt: 3, StartedAt: start, EndedAt: end, Error: "pipeline terminated by ops: bad batch", ParentRunID: runID},
+		},
+	}...)
 	for _, st := range steps {
 		if err := store.WriteRuns(ctx, []lineage.Run{st.run}); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		got, err := store.GetRun(ctx, runID)
+		got, err := store.GetRun(ctx, st.run.RunID)
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}

@@ -25,6 +25,11 @@ func TestFoldRuns(t *testing.T) {
 			{RunID: "b", State: lineage.StateFail, Attempt: 1, StartedAt: at(5), EndedAt: at(6), Error: "boom"},
 			{RunID: "b", State: lineage.StateStart, Attempt: 1, StartedAt: at(5), ParentRunID: "p"},
 		}, []lineage.Run{{RunID: "b", State: lineage.StateFail, Attempt: 1, StartedAt: at(5), EndedAt: at(6), Error: "boom", ParentRunID: "p"}}},
+		{"Temporal's final word wins over a worker's later COMPLETE", []lineage.Run{
+			{RunID: "e", State: lineage.StateStart, Attempt: 3, StartedAt: at(1)},
+			{RunID: "e", State: lineage.StateAbort, Attempt: 1, StartedAt: at(9), EndedAt: at(9), Error: "pipeline terminated", Final: true},
+			{RunID: "e", State: lineage.StateComplete, Attempt: 3, StartedAt: at(1), EndedAt: at(12)},
+		}, []lineage.Run{{RunID: "e", State: lineage.StateAbort, Attempt: 3, StartedAt: at(1), EndedAt: at(9), Error: "pipeline terminated", Final: true}}},
 		{"runs keep their order", []lineage.Run{
 			{RunID: "c", State: lineage.StateStart, Attempt: 1}, {RunID: "d", State: lineage.StateStart, Attempt: 1},
 			{RunID: "c", State: lineage.StateComplete, Attempt: 1},
