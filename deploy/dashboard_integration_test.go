@@ -120,8 +120,20 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 		}
 	}
 
+	// The sentinel counts the demo's run once it closed: a scan (every
+	// 10s) and a scrape later, Prometheus has it.
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(time.Second) {
+		if n, err := query(`count_over_time(pipewatch_workflow_outcomes_total{pipeline="pipewatch.Demo",status="completed"}[1m]) >= 2`); err == nil && n == 1 { // rates need two points
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sentinel's count of the demo run did not reach Prometheus in 40s")
+		}
+	}
+
 	// Every panel's expressions are valid and name metrics that exist.
-	pipelinePanels := map[string]bool{"Runs in flight": true, "Run outcomes per minute": true, "Since the last successful run": true, "Step duration p95": true}
+	pipelinePanels := map[string]bool{"Open runs (from Temporal)": true, "Run outcomes per minute": true, "Since the last successful run": true,
+		"Step duration p95": true, "Problems open now (sentinel)": true}
 	exprs := 0
 	for _, p := range d.Panels {
 		for _, target := range p.Targets {
@@ -137,10 +149,11 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 			}
 		}
 		// Each metric the panel reads is exported by the worker (failures
-		// appear with their first error type: the README documents them).
+		// appear with their first error type, pending steps once a scan
+		// saw one: the README documents them).
 		for _, target := range p.Targets {
 			for _, m := range metricNames(target.Expr) {
-				if m == "pipewatch_step_failures_total" {
+				if m == "pipewatch_step_failures_total" || m == "pipewatch_steps_pending" {
 					if !strings.Contains(string(readme), "`"+m+"`") {
 						t.Errorf("panel %q reads %s, which the README does not document", p.Title, m)
 					}

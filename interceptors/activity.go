@@ -39,6 +39,9 @@ type attemptKey struct{}
 
 func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
 	info := activity.GetInfo(ctx)
+	if ownStep(info.ActivityType.Name) || (info.WorkflowType != nil && OwnWorkflow(info.WorkflowType.Name)) {
+		return a.Next.ExecuteActivity(ctx, in)
+	}
 	start := time.Now()
 	at := &attempt{lastProgress: start}
 	e := &at.event

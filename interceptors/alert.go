@@ -18,7 +18,10 @@ import (
 
 // AlertObserver raises step_failure alerts: critical when an activity's
 // last attempt fails (non-retryable error, or no attempts left), and, when
-// AtAttempt is set, a warning when that attempt fails with retries left.
+// atAttempt is set, a warning when that attempt fails with retries left
+// (the alert the sentinel raises for a step retrying, labelled
+// problem=retrying, with the same occurrence id: raised by both, counted
+// once).
 // It signals the alert workflow from the activity, through its Temporal
 // client, bounded by a few seconds; it never fails the step.
 type AlertObserver struct {
@@ -26,6 +29,12 @@ type AlertObserver struct {
 	raiser    *alerts.Raiser
 	atAttempt int32
 	log       *zap.Logger
+	// Adopt, when set, hands a retrying step to the sentinel before its
+	// alert is raised (sentinel.Adopter): the alert is then held open
+	// until the sentinel sees the step stop failing and resolves it. When
+	// Adopt fails (no sentinel runs) the alert is an ordinary one, closed
+	// after a quiet cooldown.
+	Adopt func(context.Context, alerts.Alert) error
 }
 
 // NewAlertObserver returns an observer raising through r; atAttempt 0
@@ -37,7 +46,7 @@ func NewAlertObserver(r *alerts.Raiser, atAttempt int32, log *zap.Logger) *Alert
 // ObserveActivity raises an alert for a failed attempt that is the last
 // or the configured one.
 func (o *AlertObserver) ObserveActivity(ctx context.Context, e *Event) {
-	if e.Kind != ActivityFailed || ownStep(e.Step) || temporal.IsCanceledError(e.Err) {
+	if e.Kind != ActivityFailed || temporal.IsCanceledError(e.Err) {
 		return
 	}
 	final := lastAttempt(ctx, e)
@@ -46,28 +55,32 @@ func (o *AlertObserver) ObserveActivity(ctx context.Context, e *Event) {
 	}
 	a := alerts.Alert{
 		Type: alerts.StepFailure, Severity: alerts.Critical,
-		Labels:  map[string]string{"pipeline": e.Pipeline, "step": e.Step},
-		Summary: fmt.Sprintf("step %s of %s failed after %d attempts: %s", e.Step, e.Pipeline, e.Attempt, errorMessage(e.Err)),
-		Details: fmt.Sprintf("error type %s; task queue %s", e.ErrType, e.TaskQueue),
-		Source:  alerts.Source{WorkflowID: e.WorkflowID, RunID: e.RunID, ActivityID: e.ActivityID, Attempt: e.Attempt},
-		At:      e.Time,
+		Labels:     map[string]string{"pipeline": e.Pipeline, "step": e.Step},
+		Summary:    fmt.Sprintf("step %s of %s failed after %d attempts: %s", e.Step, e.Pipeline, e.Attempt, errorMessage(e.Err)),
+		Details:    fmt.Sprintf("error type %s; task queue %s", e.ErrType, e.TaskQueue),
+		Source:     alerts.Source{WorkflowID: e.WorkflowID, RunID: e.RunID, ActivityID: e.ActivityID, Attempt: e.Attempt},
+		At:         e.Time,
+		Occurrence: alerts.StepFailedOccurrence(e.RunID, e.ActivityID),
 	}
 	if !final {
 		a.Severity = alerts.Warning
+		a.Labels["problem"] = alerts.ProblemRetrying
 		a.Summary = fmt.Sprintf("step %s of %s failing, attempt %d: %s", e.Step, e.Pipeline, e.Attempt, errorMessage(e.Err))
+		a.Occurrence = alerts.StepRetryingOccurrence(e.RunID, e.ActivityID, e.Attempt)
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
+	if !final && o.Adopt != nil {
+		a.Hold = true
+		if err := o.Adopt(fctx, a); err != nil {
+			a.Hold = false
+			o.log.Debug("retrying step not handed to a sentinel", zap.String("alert_key", a.Key()), zap.Error(err))
+		}
+	}
 	if err := o.raiser.Fire(fctx, a); err != nil {
 		o.log.Error("alert not raised", zap.String("alert_key", a.Key()), zap.String("workflow_id", e.WorkflowID),
 			zap.String("step", e.Step), zap.Error(err))
 	}
-}
-
-// ownStep tells pipewatch's own alert activities, whose failures must not
-// raise alerts of their own.
-func ownStep(step string) bool {
-	return step == alerts.NotifyActivityName || step == alerts.FireActivityName
 }
 
 // lastAttempt tells whether a failed attempt was the last: its error is
@@ -108,6 +121,9 @@ func (w *workflowInbound) alertFailure(ctx workflow.Context, err error) {
 		Labels:  map[string]string{"pipeline": typ},
 		Summary: fmt.Sprintf("pipeline %s failed: %s", typ, errorMessage(err)),
 		Details: "error type " + errorType(err),
+		// The sentinel raises the same fact from the closed run's history:
+		// one id, counted once.
+		Occurrence: alerts.WorkflowFailedOccurrence(w.run.info.WorkflowExecution.RunID),
 	}
 	// Cancellation of the failing run must not stop the alert.
 	actx, _ := workflow.NewDisconnectedContext(ctx)

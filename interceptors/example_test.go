@@ -52,7 +52,7 @@ func Example() {
 	_ = v.Get(&p)
 	fmt.Println(p.Pipeline, p.Status, p.Steps[0].Step, p.Steps[0].Status)
 	fmt.Println(testutil.ToFloat64(m.StepAttempts.WithLabelValues("churn-model", "train")))
-	fmt.Println(testutil.ToFloat64(m.WorkflowOutcomes.WithLabelValues("churn-model", "completed")))
+	fmt.Println(testutil.ToFloat64(m.StepOutcomes.WithLabelValues("churn-model", "train", "activity", "completed")))
 	// Output:
 	// churn-model completed train completed
 	// 1

@@ -70,12 +70,19 @@ func New(opts Options) *Interceptor {
 }
 
 // InterceptActivity wraps each activity execution.
+// Activities of pipewatch's own workflows, and the alert local activity,
+// pass through unobserved (see OwnWorkflow).
 func (i *Interceptor) InterceptActivity(ctx context.Context, next interceptor.ActivityInboundInterceptor) interceptor.ActivityInboundInterceptor {
 	return &activityInbound{ActivityInboundInterceptorBase: interceptor.ActivityInboundInterceptorBase{Next: next}, root: i}
 }
 
 // InterceptWorkflow wraps each workflow execution.
+// pipewatch's own workflows pass through unobserved (see OwnWorkflow): they
+// issue the same commands either way.
 func (i *Interceptor) InterceptWorkflow(ctx workflow.Context, next interceptor.WorkflowInboundInterceptor) interceptor.WorkflowInboundInterceptor {
+	if OwnWorkflow(workflow.GetInfo(ctx).WorkflowType.Name) {
+		return next
+	}
 	return &workflowInbound{WorkflowInboundInterceptorBase: interceptor.WorkflowInboundInterceptorBase{Next: next}, root: i}
 }
 

@@ -318,14 +318,11 @@ func TestMetricValues(t *testing.T) {
 		{"attempts ingest", m.StepAttempts.WithLabelValues("train-pipeline", "ingest"), 1},
 		{"records ingest", m.StepRecords.WithLabelValues("train-pipeline", "ingest"), 300},
 		{"progress events ingest", m.StepHeartbeats.WithLabelValues("train-pipeline", "ingest"), 3},
-		{"in flight bad", m.StepsInFlight.WithLabelValues("train-pipeline", "bad"), 0},
 		{"rss ingest", m.StepRSS.WithLabelValues("train-pipeline", "ingest"), 42 << 20},
 		{"local completed", m.LocalActivities.WithLabelValues("train-pipeline", "check", "completed"), 1},
 		{"step outcome bad", m.StepOutcomes.WithLabelValues("train-pipeline", "bad", "activity", "completed"), 1},
-		{"runs", m.WorkflowRuns.WithLabelValues("train-pipeline"), 1},
-		{"outcome completed", m.WorkflowOutcomes.WithLabelValues("train-pipeline", "completed"), 1},
-		{"workflows in flight", m.WorkflowsInFlight.WithLabelValues("train-pipeline"), 0},
 		{"events activity_retried", m.Events.WithLabelValues("activity_retried"), 2},
+		{"events workflow_completed", m.Events.WithLabelValues("workflow_completed"), 1},
 	}
 	for _, tt := range tests {
 		if got := testutil.ToFloat64(tt.c); got != tt.want {
@@ -507,23 +504,53 @@ func nilIfEmpty(v []any) any {
 	return v
 }
 
-func TestLineageLeavesOutAlerts(t *testing.T) {
-	spool, err := lineage.OpenSpool(t.TempDir(), lineage.SpoolOptions{})
-	if err != nil {
-		t.Fatal(err)
+// pipewatch's own machinery is no pipeline: neither the alert workflow
+// (nor its notification activity) nor the local activity that raises a
+// pipeline's workflow_failure alert reach the observers.
+func TestOwnMachineryIsNotObserved(t *testing.T) {
+	tests := []struct {
+		name     string
+		workflow string
+		want     []string
+	}{
+		{"a failing pipeline raising its alert", "failing-pipeline", []string{"workflow_started", "workflow_failed err=ApplicationError"}},
+		{"an alert workflow", alerts.WorkflowName, nil},
 	}
-	defer spool.Close()
-	o := NewLineageObserver(spool, zap.NewNop(), nil)
-	at := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	for _, e := range []Event{
-		{Kind: ActivityCompleted, WorkflowType: alerts.WorkflowName, RunID: "a", ActivityID: "1", Step: alerts.NotifyActivityName, Time: at},
-		{Kind: ActivityCompleted, WorkflowType: "train", RunID: "b", ActivityID: "2", Step: alerts.FireActivityName, Time: at},
-		{Kind: ActivityCompleted, WorkflowType: "train", RunID: "b", ActivityID: "3", Step: "fit", Time: at},
-	} {
-		o.ObserveActivity(context.Background(), &e)
-	}
-	recs, _, err := spool.Read(10)
-	if err != nil || len(recs) != 1 || !strings.Contains(string(recs[0]), `"jobKey":"fit"`) {
-		t.Errorf("spooled %q, %v; want only the fit step", recs, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s testsuite.WorkflowTestSuite
+			s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+			env := s.NewTestWorkflowEnvironment()
+			m, err := metrics.NewPipeline(prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			env.SetWorkerOptions(worker.Options{Interceptors: []interceptor.WorkerInterceptor{New(Options{
+				Observers: []Observer{rec, NewMetricsObserver(m)}, WorkflowFailureAlerts: true,
+			})}})
+			fired := 0
+			env.RegisterActivityWithOptions(func(context.Context, alerts.Alert) error { fired++; return nil },
+				activity.RegisterOptions{Name: alerts.FireActivityName})
+			env.RegisterWorkflowWithOptions(func(workflow.Context) error { return temporal.NewApplicationError("bad batch", "") },
+				workflow.RegisterOptions{Name: "failing-pipeline"})
+			env.RegisterWorkflowWithOptions(alerts.Workflow, workflow.RegisterOptions{Name: alerts.WorkflowName})
+			ns := &alerts.Notifiers{Channels: map[string]alerts.Notifier{"log": alerts.LogNotifier{Log: zap.NewNop()}}}
+			env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: alerts.NotifyActivityName})
+			if tt.workflow == alerts.WorkflowName {
+				env.ExecuteWorkflow(tt.workflow, alerts.Input{Alert: alerts.Alert{Type: alerts.Custom, Severity: alerts.Info, Summary: "s"}})
+			} else {
+				env.ExecuteWorkflow(tt.workflow)
+				if fired != 1 {
+					t.Errorf("workflow_failure alerts raised: %d, want 1", fired)
+				}
+			}
+			if got := rec.events; strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			if n := testutil.CollectAndCount(m.StepOutcomes); n != 0 {
+				t.Errorf("step outcome series: %d, want none", n)
+			}
+		})
 	}
 }

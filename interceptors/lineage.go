@@ -7,7 +7,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 
-	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/metrics"
 )
@@ -34,9 +33,6 @@ func NewLineageObserver(spool *lineage.Spool, log *zap.Logger, m *metrics.Lineag
 // workflow run, with the datasets each attempt read and (if it completed)
 // wrote.
 func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
-	if ownWorkflow(e.WorkflowType) || e.Step == alerts.FireActivityName {
-		return
-	}
 	r := lineage.Run{
 		RunID:       lineage.ActivityRunID(e.RunID, e.ActivityID),
 		JobKey:      e.Step,
@@ -68,9 +64,6 @@ func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
 
 // ObserveWorkflow records workflow runs, child of their parent run.
 func (o *LineageObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
-	if ownWorkflow(e.WorkflowType) {
-		return
-	}
 	r := lineage.Run{RunID: e.RunID, JobKey: e.WorkflowType, Attempt: e.Attempt, WorkflowID: e.WorkflowID, ParentRunID: e.ParentRunID}
 	switch e.Kind {
 	case WorkflowStarted:
@@ -89,10 +82,6 @@ func (o *LineageObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
 	}
 	o.append(r)
 }
-
-// ownWorkflow tells pipewatch's own alert workflows, which are no data
-// pipeline: their runs stay out of the lineage graph.
-func ownWorkflow(workflowType string) bool { return workflowType == alerts.WorkflowName }
 
 func (o *LineageObserver) append(r lineage.Run) {
 	buf, _ := o.bufs.Get().(*[]byte)

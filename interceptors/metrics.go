@@ -36,7 +36,7 @@ type stepKey struct{ pipeline, step string }
 // no label hashing.
 type stepSeries struct {
 	attempts, retries, cpu, heap, records, heartbeats prometheus.Counter
-	inFlight, rss, lastDuration, lastSuccess          prometheus.Gauge
+	rss, lastDuration, lastSuccess                    prometheus.Gauge
 	completed, failed                                 prometheus.Observer
 }
 
@@ -80,7 +80,7 @@ func (o *MetricsObserver) series(pipeline, step string) *stepSeries {
 		attempts: m.StepAttempts.WithLabelValues(p, st), retries: m.StepRetries.WithLabelValues(p, st),
 		cpu: m.StepCPU.WithLabelValues(p, st), heap: m.StepHeapAlloc.WithLabelValues(p, st),
 		records: m.StepRecords.WithLabelValues(p, st), heartbeats: m.StepHeartbeats.WithLabelValues(p, st),
-		inFlight: m.StepsInFlight.WithLabelValues(p, st), rss: m.StepRSS.WithLabelValues(p, st),
+		rss:          m.StepRSS.WithLabelValues(p, st),
 		lastDuration: m.StepLastDuration.WithLabelValues(p, st), lastSuccess: m.StepLastSuccess.WithLabelValues(p, st),
 		completed: m.StepDuration.WithLabelValues(p, st, "completed"), failed: m.StepDuration.WithLabelValues(p, st, "failed"),
 	}
@@ -98,12 +98,10 @@ func (o *MetricsObserver) ObserveActivity(_ context.Context, e *Event) {
 		if e.Kind == ActivityRetried {
 			s.retries.Inc()
 		}
-		s.inFlight.Inc()
 	case ActivityProgress:
 		s.heartbeats.Inc()
 		s.records.Add(float64(e.Records))
 	case ActivityCompleted, ActivityFailed:
-		s.inFlight.Dec()
 		sec := e.Duration.Seconds()
 		s.lastDuration.Set(sec)
 		s.cpu.Add(e.Resources.CPU.Seconds())
@@ -123,22 +121,15 @@ func (o *MetricsObserver) ObserveActivity(_ context.Context, e *Event) {
 	}
 }
 
-// ObserveWorkflow counts runs and steps as workflow code sees them.
+// ObserveWorkflow counts steps as workflow code sees them. Runs, their
+// outcomes and what is open are counted by the sentinel from Temporal's
+// own records (metrics.Fleet): counted here, they would miss runs that end
+// outside workflow code (terminated, timed out) and drift with more than
+// one worker.
 func (o *MetricsObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
 	o.countEvent(e.Kind)
 	p := o.pipelines.Value(e.Pipeline)
 	switch e.Kind {
-	case WorkflowStarted:
-		o.m.WorkflowRuns.WithLabelValues(p).Inc()
-		o.m.WorkflowsInFlight.WithLabelValues(p).Inc()
-	case WorkflowCompleted, WorkflowFailed, WorkflowCanceled, WorkflowContinuedAsNew:
-		status := e.Kind.Status()
-		o.m.WorkflowsInFlight.WithLabelValues(p).Dec()
-		o.m.WorkflowOutcomes.WithLabelValues(p, status).Inc()
-		o.m.WorkflowDuration.WithLabelValues(p, status).Observe(e.Duration.Seconds())
-		if e.Kind == WorkflowCompleted {
-			o.m.WorkflowLastSuccess.WithLabelValues(p).Set(float64(e.Time.Unix()))
-		}
 	case StepCompleted, StepFailed, StepCanceled:
 		st, typ, status := o.steps.Value(e.Step), e.StepType.String(), e.Kind.Status()
 		o.m.StepScheduleToClose.WithLabelValues(p, st, typ, status).Observe(e.Duration.Seconds())

@@ -1,14 +1,23 @@
 package interceptors
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // ProgressQuery is the query every workflow run answers with its steps.
 const ProgressQuery = "pipewatch.progress"
 
-// Progress is the answer to the pipewatch.progress query.
+// Progress is the answer to the pipewatch.progress query: the run as its
+// workflow code sees it. Use QueryProgress to read it: for a run ended
+// from outside its code (terminated, timed out) the raw query still says
+// "running", Temporal's status does not.
 type Progress struct {
 	Pipeline   string         `json:"pipeline"`
 	WorkflowID string         `json:"workflowId"`
@@ -94,4 +103,41 @@ func (r *attemptRegistry) records(runID, step string) int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.byKey[attemptID{runID, step}].records
+}
+
+// QueryProgress asks a run for its progress (the ProgressQuery) and squares
+// it with Temporal's own record of the run: workflow code never sees a run
+// end from outside (terminated, timed out), so for a closed run Status is
+// Temporal's (completed, failed, canceled, terminated, timed_out,
+// continued_as_new) and steps still "running" or "scheduled" take it too.
+// A closed run that cannot answer the query (its code panics on replay)
+// gets its status and no steps. runID empty means the latest run.
+func QueryProgress(ctx context.Context, c client.Client, workflowID, runID string) (Progress, error) {
+	d, err := c.DescribeWorkflow(ctx, workflowID, runID)
+	if err != nil {
+		return Progress{}, fmt.Errorf("describe %s: %w", workflowID, err)
+	}
+	info := d.RawResponse.GetWorkflowExecutionInfo()
+	closed := metrics.OutcomeStatus(info.GetStatus())
+	var p Progress
+	v, err := c.QueryWorkflow(ctx, workflowID, info.GetExecution().GetRunId(), ProgressQuery)
+	if err == nil {
+		err = v.Get(&p)
+	}
+	if err != nil {
+		if closed == "" {
+			return Progress{}, fmt.Errorf("query %s of %s: %w", ProgressQuery, workflowID, err)
+		}
+		p = Progress{Pipeline: info.GetType().GetName(), WorkflowID: workflowID, RunID: info.GetExecution().GetRunId(),
+			Started: info.GetStartTime().AsTime(), Steps: []StepProgress{}}
+	}
+	if closed != "" {
+		p.Status, p.Current = closed, ""
+		for i := range p.Steps {
+			if s := &p.Steps[i]; s.Status == "running" || s.Status == "scheduled" {
+				s.Status = closed
+			}
+		}
+	}
+	return p, nil
 }

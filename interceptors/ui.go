@@ -11,7 +11,10 @@ import (
 )
 
 // The search attributes pipewatch writes; scripts/temporal.sh registers
-// them (all Keyword) on the dev server.
+// them (all Keyword) on the dev server. A run's status is Temporal's own
+// ExecutionStatus: pipewatch's PipelineStatus, which workflow code could
+// not keep true for runs ended from outside (terminated, timed out), is
+// written only by runs that started before version 2.
 const (
 	SearchAttrPipelineName   = "PipelineName"
 	SearchAttrPipelineStep   = "PipelineStep"
@@ -21,7 +24,8 @@ const (
 )
 
 // SearchAttributeNames lists the search attributes pipewatch writes, for
-// the worker's start-up check.
+// the worker's start-up check (PipelineStatus for the runs of version 1
+// that may still be replayed).
 func SearchAttributeNames() []string {
 	return []string{SearchAttrPipelineName, SearchAttrPipelineStep, SearchAttrPipelineStatus, SearchAttrModelName, SearchAttrDatasetVersion}
 }
@@ -29,7 +33,8 @@ func SearchAttributeNames() []string {
 // uiChangeID versions the commands the interceptor adds to a workflow's
 // history (search attribute upserts). Runs whose history predates it —
 // started before pipewatch was enabled — get DefaultVersion on replay and
-// keep running without them.
+// keep running without them. Version 1 also wrote PipelineStatus, at start
+// and end; version 2 leaves the status to Temporal's ExecutionStatus.
 const uiChangeID = "pipewatch.ui"
 
 // uiStarted decides, once per run and identically on replay, whether this
@@ -41,10 +46,11 @@ func (w *workflowInbound) uiStarted(ctx workflow.Context) {
 	if !w.root.opts.SearchAttributes || w.run.progress.Pipeline == alerts.WorkflowName {
 		return
 	}
-	w.run.ui = workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 1) == 1
-	updates := []temporal.SearchAttributeUpdate{
-		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineName).ValueSet(w.run.progress.Pipeline),
-		temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet("running"),
+	v := workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 2)
+	w.run.ui, w.run.uiStatus = v >= 1, v == 1
+	updates := []temporal.SearchAttributeUpdate{temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineName).ValueSet(w.run.progress.Pipeline)}
+	if w.run.uiStatus {
+		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet("running"))
 	}
 	if m := w.run.labels.model; m != "" {
 		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(SearchAttrModelName).ValueSet(m))
@@ -72,7 +78,7 @@ func (w *workflowInbound) uiEnded(ctx workflow.Context, kind Kind, now time.Time
 	steps := len(w.run.progress.Steps)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Pipeline **%s** %s after %d steps in %s",
 		w.run.progress.Pipeline, kind.Status(), steps, since(now, w.run.info.WorkflowStartTime)))
-	if kind == WorkflowContinuedAsNew {
+	if kind == WorkflowContinuedAsNew || !w.run.uiStatus {
 		return
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)

@@ -25,6 +25,7 @@ type runState struct {
 	userID      string
 	progress    Progress
 	ui          bool   // search attributes are written in this run
+	uiStatus    bool   // and PipelineStatus (version 1)
 	shownStep   string // the PipelineStep value last written
 	labels      runLabels
 	summary     string // steps' summary, worked out on the first step
@@ -264,7 +265,9 @@ func (o *workflowOutbound) ExecuteLocalActivity(ctx workflow.Context, activityTy
 		}
 	}
 	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
-	o.w.track(ctx, StepLocalActivity, activityType, f)
+	if !ownStep(activityType) {
+		o.w.track(ctx, StepLocalActivity, activityType, f)
+	}
 	return f
 }
 

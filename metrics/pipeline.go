@@ -17,7 +17,6 @@ type Pipeline struct {
 	StepAttempts     *prometheus.CounterVec   // pipeline, step
 	StepRetries      *prometheus.CounterVec   // pipeline, step
 	StepFailures     *prometheus.CounterVec   // pipeline, step, error_type
-	StepsInFlight    *prometheus.GaugeVec     // pipeline, step
 	StepCPU          *prometheus.CounterVec   // pipeline, step
 	StepHeapAlloc    *prometheus.CounterVec   // pipeline, step
 	StepRSS          *prometheus.GaugeVec     // pipeline, step
@@ -30,12 +29,8 @@ type Pipeline struct {
 	StepScheduleToClose *prometheus.HistogramVec // pipeline, step, type, status
 	StepOutcomes        *prometheus.CounterVec   // pipeline, step, type, status
 	ChildWorkflows      *prometheus.CounterVec   // pipeline, status
-	// Workflow runs.
-	WorkflowRuns        *prometheus.CounterVec   // pipeline
-	WorkflowOutcomes    *prometheus.CounterVec   // pipeline, status
-	WorkflowDuration    *prometheus.HistogramVec // pipeline, status
-	WorkflowsInFlight   *prometheus.GaugeVec     // pipeline
-	WorkflowLastSuccess *prometheus.GaugeVec     // pipeline
+	// Workflow runs (open, closed, their outcomes and durations) are fleet
+	// figures the sentinel computes from Temporal: see Fleet.
 	// pipewatch itself.
 	Events       *prometheus.CounterVec // kind
 	LabelDropped *prometheus.CounterVec // label
@@ -57,9 +52,6 @@ func NewPipeline(reg prometheus.Registerer) (*Pipeline, error) {
 		StepFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pipewatch_step_failures_total", Help: "Failed activity attempts by error type, count.",
 		}, []string{"pipeline", "step", "error_type"}),
-		StepsInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pipewatch_steps_in_flight", Help: "Activity attempts running now, count.",
-		}, ps),
 		StepCPU: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pipewatch_step_cpu_seconds_total", Help: "Process CPU time during activity attempts, seconds (approximate when attempts overlap).",
 		}, ps),
@@ -93,21 +85,6 @@ func NewPipeline(reg prometheus.Registerer) (*Pipeline, error) {
 		ChildWorkflows: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pipewatch_child_workflows_total", Help: "Child workflows settled, by outcome, count.",
 		}, []string{"pipeline", "status"}),
-		WorkflowRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pipewatch_workflow_runs_total", Help: "Workflow runs started, count.",
-		}, []string{"pipeline"}),
-		WorkflowOutcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pipewatch_workflow_outcomes_total", Help: "Workflow runs ended, by outcome (completed, failed, canceled, continued_as_new), count.",
-		}, []string{"pipeline", "status"}),
-		WorkflowDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "pipewatch_workflow_duration_seconds", Help: "Duration of workflow runs, seconds.", Buckets: StepBuckets(),
-		}, []string{"pipeline", "status"}),
-		WorkflowsInFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pipewatch_workflows_in_flight", Help: "Workflow runs started and not yet ended on this worker, count.",
-		}, []string{"pipeline"}),
-		WorkflowLastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pipewatch_workflow_last_success_timestamp_seconds", Help: "When the pipeline last completed, Unix seconds.",
-		}, []string{"pipeline"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pipewatch_events_total", Help: "Step events observed, by kind, count.",
 		}, []string{"kind"}),
@@ -116,10 +93,9 @@ func NewPipeline(reg prometheus.Registerer) (*Pipeline, error) {
 		}, []string{"label"}),
 	}
 	for _, c := range []prometheus.Collector{
-		m.StepDuration, m.StepAttempts, m.StepRetries, m.StepFailures, m.StepsInFlight, m.StepCPU, m.StepHeapAlloc,
+		m.StepDuration, m.StepAttempts, m.StepRetries, m.StepFailures, m.StepCPU, m.StepHeapAlloc,
 		m.StepRSS, m.StepRecords, m.StepHeartbeats, m.StepLastDuration, m.StepLastSuccess, m.LocalActivities,
-		m.StepScheduleToClose, m.StepOutcomes, m.ChildWorkflows, m.WorkflowRuns, m.WorkflowOutcomes,
-		m.WorkflowDuration, m.WorkflowsInFlight, m.WorkflowLastSuccess, m.Events, m.LabelDropped,
+		m.StepScheduleToClose, m.StepOutcomes, m.ChildWorkflows, m.Events, m.LabelDropped,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register pipeline metrics: %w", err)

@@ -5,13 +5,19 @@
 # median; harnesses that compare against a baseline measured in the same run
 # (TestBench*, on a dev server of their own, one package at a time so they
 # do not share the CPU) print their own BENCH lines,
-# _ratio lines included. Needs bin/temporal: `make up` builds it.
+# _ratio lines included. The sentinel's reconciliation and failover
+# harnesses use the local stack (Temporal and Neo4j): like `make test`, it
+# starts what is not running and stops exactly that afterwards.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-[[ -x bin/temporal ]] || scripts/temporal.sh provision
+# shellcheck source=scripts/env.sh
+. "$ROOT/scripts/env.sh"
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+record=$RUN_DIR/started-by-bench
+"$ROOT/scripts/stack.sh" up --record "$record"
+trap 'rm -f "$out"; "$ROOT/scripts/stack.sh" down --from "$record"' EXIT
+export PIPEWATCH_INTEGRATION=1
 
 export PIPEWATCH_BENCH=1
 go test -tags integration -run '^$' -bench . -benchmem -count 5 -p 1 ./... | tee "$out" >&2

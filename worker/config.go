@@ -3,13 +3,15 @@ package worker
 import (
 	"errors"
 	"fmt"
-	"github.com/pipewatch/pipewatch/alerts"
 	"net"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/sentinel"
 )
 
 // Config is the whole configuration of a pipewatch worker. Load builds it
@@ -30,6 +32,8 @@ type Config struct {
 	Alerts AlertsConfig
 	// ML configures the reference ML pipeline's steps.
 	ML MLConfig
+	// Sentinel says what the sentinel watches and when it raises alerts.
+	Sentinel SentinelConfig
 	// ShutdownTimeout bounds the graceful stop: draining the worker and
 	// flushing buffers. Default 30s.
 	ShutdownTimeout time.Duration
@@ -88,6 +92,42 @@ type LineageConfig struct {
 	// SpoolMaxBytes bounds the spool; past it events are refused, logged
 	// and /readyz fails from nine tenths on. Default 1 GiB.
 	SpoolMaxBytes int64
+}
+
+// SentinelConfig holds the sentinel's settings: the namespace's one
+// watcher of every pipeline, through Temporal's own records (see package
+// sentinel). The workflow settings travel in the sentinel's history: the
+// worker that starts last hands the running sentinel its values.
+type SentinelConfig struct {
+	// Enabled starts the sentinel (or hands it this configuration) when
+	// the worker starts; every worker registers it either way, so any can
+	// run its scans. Default true.
+	Enabled bool
+	// WorkflowID is the singleton's id. Default pipewatch-sentinel.
+	WorkflowID string
+	// Namespace is the namespace watched. Default: temporal.namespace.
+	Namespace string
+	// Query narrows the pipelines watched (a visibility query). Default:
+	// every workflow but pipewatch's own.
+	Query string
+	// Interval between scans. Default 10s.
+	Interval time.Duration
+	// DescribeRate bounds describe calls per second. Default 50.
+	DescribeRate int64
+	// StepAttempts: failed attempts of a step with retries left that make
+	// it a problem. Default 3.
+	StepAttempts int64
+	// FailingFor: how long a step (or workflow task) may fail before it is
+	// a problem, whatever its attempts. Default 1m.
+	FailingFor time.Duration
+	// NotStartedFor: how long a step may wait for a worker. Default 1m.
+	NotStartedFor time.Duration
+	// StuckAttempts: failed workflow task attempts that make a pipeline
+	// stuck. Default 3.
+	StuckAttempts int64
+	// TerminatedSeverity of the alert about a terminated pipeline.
+	// Default warning.
+	TerminatedSeverity string
 }
 
 // MLConfig holds the reference ML pipeline's settings.
@@ -204,7 +244,9 @@ func DefaultConfig() Config {
 		},
 		Lineage: LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
 		ML:      MLConfig{StoreDir: ".run/artifacts"},
-		Alerts: AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true,
+		Sentinel: SentinelConfig{Enabled: true, WorkflowID: "pipewatch-sentinel", Interval: 10 * time.Second, DescribeRate: 50,
+			StepAttempts: 3, FailingFor: time.Minute, NotStartedFor: time.Minute, StuckAttempts: 3, TerminatedSeverity: "warning"},
+		Alerts: AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true, RetryAttempt: 3,
 			CPUThreshold: 90, MemoryThreshold: 90, DiskThreshold: 90, CriticalThreshold: 97, ResourceInterval: 30 * time.Second},
 		ShutdownTimeout: DefaultShutdownTimeout,
 	}
@@ -331,6 +373,37 @@ func (c Config) Validate() error {
 	if c.Alerts.RetryAttempt < 0 {
 		bad("alerts.retry_attempt %d is negative", c.Alerts.RetryAttempt)
 	}
+	if strings.TrimSpace(c.Sentinel.WorkflowID) == "" {
+		bad("sentinel.workflow_id must not be empty")
+	}
+	for _, f := range []struct {
+		key string
+		v   int64
+	}{{"sentinel.describe_rate", c.Sentinel.DescribeRate}, {"sentinel.step_attempts", c.Sentinel.StepAttempts}, {"sentinel.stuck_attempts", c.Sentinel.StuckAttempts}} {
+		if f.v < 1 {
+			bad("%s %d must be at least 1", f.key, f.v)
+		}
+	}
+	for _, f := range []struct {
+		key string
+		d   time.Duration
+	}{{"sentinel.interval", c.Sentinel.Interval}, {"sentinel.failing_for", c.Sentinel.FailingFor}, {"sentinel.not_started_for", c.Sentinel.NotStartedFor}} {
+		if f.d < time.Second {
+			bad("%s %s is below 1s", f.key, formatDuration(f.d))
+		}
+	}
+	// The rest (severity, query, stuck attempts of 1) as the sentinel checks it.
+	rest := sentinel.Config{Query: c.Sentinel.Query, TerminatedSeverity: alerts.Severity(c.Sentinel.TerminatedSeverity),
+		StuckAttempts: int32(min(max(c.Sentinel.StuckAttempts, 0), 1<<20))}
+	if err := rest.Validate(); err != nil {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				errs = append(errs, fmt.Errorf("config: %w", e))
+			}
+		} else {
+			errs = append(errs, fmt.Errorf("config: %w", err))
+		}
+	}
 	if err := checkHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr %q: %v", c.HTTP.Addr, err)
 	}
@@ -382,4 +455,18 @@ func checkHostPort(addr string) error {
 		return fmt.Errorf("missing port")
 	}
 	return nil
+}
+
+// Config is the sentinel's configuration from these settings, namespace
+// being the worker's when Namespace is empty.
+func (c SentinelConfig) Config(namespace string) sentinel.Config {
+	ns := c.Namespace
+	if ns == "" {
+		ns = namespace
+	}
+	return sentinel.Config{
+		Namespace: ns, Query: c.Query, Interval: c.Interval, DescribeRate: float64(c.DescribeRate),
+		StepAttempts: int32(min(c.StepAttempts, 1<<20)), FailingFor: c.FailingFor, NotStartedFor: c.NotStartedFor,
+		StuckAttempts: int32(min(c.StuckAttempts, 1<<20)), TerminatedSeverity: alerts.Severity(c.TerminatedSeverity),
+	}
 }

@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown top-level field",
 			file: "neo4j:\n  user: neo4j\nmetrics: on\n",
 			env:  map[string]string{pw: "x"},
-			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, lineage, log, ml, neo4j, shutdown_timeout, temporal)`,
+			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, lineage, log, ml, neo4j, sentinel, shutdown_timeout, temporal)`,
 		},
 		{
 			name: "bad duration in the file",
@@ -147,6 +147,15 @@ func TestLoadErrors(t *testing.T) {
 			name: "bad address",
 			env:  map[string]string{pw: "x", "PIPEWATCH_TEMPORAL_ADDRESS": "localhost"},
 			want: `config: temporal.address "localhost": want host:port`,
+		},
+		{
+			name: "sentinel settings are checked at start",
+			env: map[string]string{pw: "x", "PIPEWATCH_SENTINEL_INTERVAL": "500ms", "PIPEWATCH_SENTINEL_STEP_ATTEMPTS": "0",
+				"PIPEWATCH_SENTINEL_TERMINATED_SEVERITY": "loud", "PIPEWATCH_SENTINEL_QUERY": "(TaskQueue = 'ml'"},
+			want: "config: sentinel.step_attempts 0 must be at least 1\n" +
+				"config: sentinel.interval 500ms is below 1s\n" +
+				"config: sentinel.terminated_severity \"loud\" is not one of info, warning, critical\n" +
+				"config: sentinel.query \"(TaskQueue = 'ml'\" has unbalanced parentheses",
 		},
 		{
 			name: "not a mapping",

@@ -358,6 +358,17 @@ func settings() []setting {
 		{"alerts.resource_interval", "how often host resources are sampled", false, func(c *Config) any { return &c.Alerts.ResourceInterval }},
 		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", false, func(c *Config) any { return &c.Alerts.RetryAttempt }},
 		{"alerts.workflow_failures", "alert when a pipeline run fails", false, func(c *Config) any { return &c.Alerts.WorkflowFailures }},
+		{"sentinel.enabled", "start the sentinel, the namespace's one watcher of every pipeline through Temporal's records", false, func(c *Config) any { return &c.Sentinel.Enabled }},
+		{"sentinel.workflow_id", "the sentinel's workflow id: one per namespace", false, func(c *Config) any { return &c.Sentinel.WorkflowID }},
+		{"sentinel.namespace", "namespace the sentinel watches (default: temporal.namespace)", false, func(c *Config) any { return &c.Sentinel.Namespace }},
+		{"sentinel.query", "visibility query narrowing the pipelines watched (default: every workflow but pipewatch's own)", false, func(c *Config) any { return &c.Sentinel.Query }},
+		{"sentinel.interval", "pause between sentinel scans", false, func(c *Config) any { return &c.Sentinel.Interval }},
+		{"sentinel.describe_rate", "bound on the sentinel's describe calls per second", false, func(c *Config) any { return &c.Sentinel.DescribeRate }},
+		{"sentinel.step_attempts", "failed attempts (retries left) that make a step a problem", false, func(c *Config) any { return &c.Sentinel.StepAttempts }},
+		{"sentinel.failing_for", "how long a step or workflow task may keep failing before it is a problem", false, func(c *Config) any { return &c.Sentinel.FailingFor }},
+		{"sentinel.not_started_for", "how long a step or workflow task may wait for a worker", false, func(c *Config) any { return &c.Sentinel.NotStartedFor }},
+		{"sentinel.stuck_attempts", "failed workflow task attempts that make a pipeline stuck", false, func(c *Config) any { return &c.Sentinel.StuckAttempts }},
+		{"sentinel.terminated_severity", "severity of the alert about a terminated pipeline: info, warning, critical", false, func(c *Config) any { return &c.Sentinel.TerminatedSeverity }},
 		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -21,6 +22,7 @@ import (
 	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/metrics"
+	"github.com/pipewatch/pipewatch/sentinel"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
@@ -109,11 +111,13 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 
+	alertObserver := interceptors.NewAlertObserver(raiser, int32(cfg.Alerts.RetryAttempt), alertLog)
+	alertObserver.Adopt = sentinel.Adopter(cfg.Sentinel.WorkflowID) // the sentinel resolves what it raised
 	pw := interceptors.New(interceptors.Options{
 		Observers: []interceptors.Observer{
 			interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline),
 			interceptors.NewLineageObserver(spool, logs.Main, lineageMetrics),
-			interceptors.NewAlertObserver(raiser, int32(cfg.Alerts.RetryAttempt), alertLog),
+			alertObserver,
 		},
 		WorkflowFailureAlerts: cfg.Alerts.WorkflowFailures,
 		Raiser:                raiser,
@@ -159,6 +163,12 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	}
 	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics}})
 	alerts.Register(w, raiser, notifiers)
+	fleet, err := metrics.NewFleet(reg.Prom)
+	if err != nil {
+		return err
+	}
+	watcher := &sentinel.Sentinel{Raiser: raiser, Fleet: fleet, Lineage: spool, Log: logs.Main.With(zap.String("component", "sentinel"))}
+	sentinel.Register(w, watcher)
 	monitor := &alerts.ResourceMonitor{
 		Thresholds: alerts.Thresholds{CPU: float64(cfg.Alerts.CPUThreshold), Memory: float64(cfg.Alerts.MemoryThreshold),
 			Disk: float64(cfg.Alerts.DiskThreshold), Critical: float64(cfg.Alerts.CriticalThreshold)},
@@ -194,6 +204,20 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		_ = srv.Close()
 		return fmt.Errorf("start temporal worker on task queue %q: %w", cfg.Temporal.TaskQueue, err)
 	}
+	stopHost, err := watcher.StartHost(tc, cfg.Temporal.TaskQueue)
+	if err != nil {
+		w.Stop()
+		_ = srv.Close()
+		return err
+	}
+	defer stopHost()
+	if cfg.Sentinel.Enabled {
+		if err := startSentinel(ctx, tc, cfg); err != nil && ctx.Err() == nil {
+			w.Stop()
+			_ = srv.Close()
+			return err
+		} // stopped while starting it: the graceful stop below
+	}
 	log.Info("worker started",
 		zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace),
 		zap.String("neo4j", cfg.Neo4j.URI), zap.String("http", ln.Addr().String()))
@@ -218,6 +242,31 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	}
 	log.Info("worker stopped", zap.Duration("duration", time.Since(t0)))
 	return runErr
+}
+
+// startSentinel starts the namespace's sentinel, or hands the running one
+// this worker's settings, retrying for half a minute: Temporal answered
+// the dial, so a failure here is passing.
+func startSentinel(ctx context.Context, tc client.Client, cfg Config) error {
+	scfg := cfg.Sentinel.Config(cfg.Temporal.Namespace)
+	var err error
+	for wait, deadline := 250*time.Millisecond, time.Now().Add(30*time.Second); ; wait = min(2*wait, 4*time.Second) {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = sentinel.Start(sctx, tc, cfg.Temporal.TaskQueue, cfg.Sentinel.WorkflowID, scfg)
+		cancel()
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("start the sentinel (sentinel.enabled=false runs the worker without it): %w", err)
+	}
+	return nil
 }
 
 // Steps are the activity implementations a pipewatch worker serves.

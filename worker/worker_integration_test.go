@@ -38,6 +38,7 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 	cfg.ShutdownTimeout = 10 * time.Second
 	// A loaded test machine must not raise resource alerts into the counts.
 	cfg.Alerts.CPUThreshold, cfg.Alerts.MemoryThreshold, cfg.Alerts.DiskThreshold = 0, 0, 0
+	testenv.ScopeSentinel(t, &cfg)
 	var console bytes.Buffer
 	logs, err := logging.New(logging.Options{Dir: cfg.Log.Dir, Level: "info", Console: &console})
 	if err != nil {

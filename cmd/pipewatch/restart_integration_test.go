@@ -74,9 +74,10 @@ func TestSpooledLineageSurvivesSIGKILL(t *testing.T) {
 	cfg := testenv.Config(t)
 	bin := buildBinary(t)
 	spool, queue := t.TempDir(), testenv.Name(t)
+	sentinel := testenv.SentinelFlags(t, cfg, queue)
 	start := func(neo4jURI, httpAddr string) *exec.Cmd {
-		cmd := exec.Command(bin, "worker", "--http-addr", httpAddr, "--log-dir", t.TempDir(), "--lineage-spool-dir", spool,
-			"--temporal-task-queue", queue, "--neo4j-uri", neo4jURI, "--log-console-level", "warn")
+		cmd := exec.Command(bin, append([]string{"worker", "--http-addr", httpAddr, "--log-dir", t.TempDir(), "--lineage-spool-dir", spool,
+			"--temporal-task-queue", queue, "--neo4j-uri", neo4jURI, "--log-console-level", "warn"}, sentinel...)...)
 		cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
 		cmd.Stderr = io.Discard
 		if err := cmd.Start(); err != nil {
@@ -183,12 +184,13 @@ func TestAlertCooldownSurvivesSIGKILL(t *testing.T) {
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	queue := testenv.Name(t)
+	sentinel := testenv.SentinelFlags(t, cfg, queue)
 	const cooldown = 10 * time.Second
 	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "worker", "--http-addr", freeAddr(t), "--log-dir", t.TempDir(), "--lineage-spool-dir", t.TempDir(),
+		cmd := exec.Command(bin, append([]string{"worker", "--http-addr", freeAddr(t), "--log-dir", t.TempDir(), "--lineage-spool-dir", t.TempDir(),
 			"--temporal-task-queue", queue, "--log-console-level", "off",
 			"--alerts-channels", "webhook", "--alerts-webhook-url", srv.URL, "--alerts-cooldown", cooldown.String(),
-			"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0")
+			"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0"}, sentinel...)...)
 		cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

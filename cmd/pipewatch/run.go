@@ -73,13 +73,9 @@ func newRunDemoCmd() *cobra.Command {
 
 // printProgress prints the run's steps from the pipewatch.progress query.
 func printProgress(ctx context.Context, out io.Writer, c client.Client, id, runID string) error {
-	v, err := c.QueryWorkflow(ctx, id, runID, interceptors.ProgressQuery)
+	p, err := interceptors.QueryProgress(ctx, c, id, runID)
 	if err != nil {
-		return fmt.Errorf("query %s of %s: %w", interceptors.ProgressQuery, id, err)
-	}
-	var p interceptors.Progress
-	if err := v.Get(&p); err != nil {
-		return fmt.Errorf("decode %s: %w", interceptors.ProgressQuery, err)
+		return err
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  STEP\tSTATUS\tATTEMPTS\tDURATION\tERROR\n")

@@ -101,12 +101,8 @@ func followProgress(ctx context.Context, out io.Writer, c client.Client, id, run
 }
 
 func printSteps(ctx context.Context, out io.Writer, c client.Client, id, runID string, elapsed time.Duration) {
-	v, err := c.QueryWorkflow(ctx, id, runID, interceptors.ProgressQuery)
+	p, err := interceptors.QueryProgress(ctx, c, id, runID)
 	if err != nil {
-		return
-	}
-	var p interceptors.Progress
-	if v.Get(&p) != nil {
 		return
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -13,8 +14,15 @@ import (
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/worker"
 )
@@ -85,9 +93,14 @@ func Name(t testing.TB) string {
 
 // StartWorker runs the pipewatch worker in-process with cfg (logs to
 // cfg.Log.Dir only), waits until it serves, and stops it when the test ends.
-// It returns the HTTP address it listens on.
+// Its sentinel, unless the test chose one, is the test's own: its own
+// workflow id, watching the worker's task queue only, terminated when the
+// test ends. It returns the HTTP address it listens on.
 func StartWorker(t testing.TB, cfg worker.Config) string {
 	t.Helper()
+	if cfg.Sentinel.Enabled && cfg.Sentinel.WorkflowID == worker.DefaultConfig().Sentinel.WorkflowID {
+		ScopeSentinel(t, &cfg)
+	}
 	logs, err := logging.New(logging.Options{Dir: cfg.Log.Dir, Console: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -108,4 +121,74 @@ func StartWorker(t testing.TB, cfg worker.Config) string {
 		t.Fatal("worker not ready in 30s")
 	}
 	return ""
+}
+
+// TestNamespace is the Temporal namespace integration tests run in, so
+// that what they start never shows in the user's namespace.
+const TestNamespace = "pipewatch-test"
+
+// TemporalNamespace switches cfg to TestNamespace, registering it (one
+// day of retention) with pipewatch's search attributes when missing, and
+// returns a client of it, closed when the test ends.
+func TemporalNamespace(t testing.TB, cfg *worker.Config) client.Client {
+	t.Helper()
+	admin := Temporal(t, *cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := admin.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace: TestNamespace, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour),
+		Description: "pipewatch integration tests",
+	})
+	var exists *serviceerror.NamespaceAlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		t.Fatalf("register namespace %s: %v", TestNamespace, err)
+	}
+	have, err := admin.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: TestNamespace})
+	if err != nil {
+		t.Fatalf("search attributes of %s: %v", TestNamespace, err)
+	}
+	add := map[string]enumspb.IndexedValueType{}
+	for _, name := range append(interceptors.SearchAttributeNames(), alerts.SearchAttributeNames()...) {
+		if _, ok := have.GetCustomAttributes()[name]; !ok {
+			add[name] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
+		}
+	}
+	if len(add) > 0 {
+		if _, err := admin.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace: TestNamespace, SearchAttributes: add,
+		}); err != nil {
+			var exists *serviceerror.AlreadyExists
+			if !errors.As(err, &exists) {
+				t.Fatalf("add search attributes to %s: %v", TestNamespace, err)
+			}
+		}
+	}
+	cfg.Temporal.Namespace = TestNamespace
+	return Temporal(t, *cfg)
+}
+
+// ScopeSentinel gives a test's worker a sentinel of the test's own: its
+// own workflow id, watching the worker's task queue only, terminated when
+// the test ends, so that it never watches or alerts on the user's
+// pipelines.
+func ScopeSentinel(t testing.TB, cfg *worker.Config) {
+	t.Helper()
+	cfg.Sentinel.WorkflowID = "pipewatch-sentinel-" + Name(t)
+	cfg.Sentinel.Query = "TaskQueue = '" + cfg.Temporal.TaskQueue + "'"
+	tc := Temporal(t, *cfg)
+	id := cfg.Sentinel.WorkflowID
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = tc.TerminateWorkflow(ctx, id, "", "test over")
+	})
+}
+
+// SentinelFlags are the pipewatch worker flags of ScopeSentinel, for tests
+// that run the binary on taskQueue.
+func SentinelFlags(t testing.TB, cfg worker.Config, taskQueue string) []string {
+	t.Helper()
+	cfg.Temporal.TaskQueue = taskQueue
+	ScopeSentinel(t, &cfg)
+	return []string{"--sentinel-workflow-id", cfg.Sentinel.WorkflowID, "--sentinel-query", cfg.Sentinel.Query}
 }

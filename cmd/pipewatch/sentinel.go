@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pipewatch/pipewatch/sentinel"
+	"github.com/pipewatch/pipewatch/worker"
+)
+
+func newSentinelCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sentinel",
+		Short: "The sentinel: the namespace's one watcher of every pipeline, through Temporal's own records",
+	}
+	var asJSON bool
+	status := &cobra.Command{
+		Use:   "status",
+		Short: "Show the sentinel's latest scan and the problems open now",
+		Example: `  pipewatch sentinel status
+  pipewatch sentinel status --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, cfg, err := temporalClient(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			v, err := c.QueryWorkflow(cmd.Context(), cfg.Sentinel.WorkflowID, "", sentinel.QueryStatus)
+			if err != nil {
+				return fmt.Errorf("ask sentinel %s (is a pipewatch worker with sentinel.enabled running?): %w", cfg.Sentinel.WorkflowID, err)
+			}
+			var st sentinel.Status
+			if err := v.Get(&st); err != nil {
+				return fmt.Errorf("decode the sentinel's status: %w", err)
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			return printSentinelStatus(cmd.OutOrStdout(), cfg.Sentinel.WorkflowID, st, time.Now())
+		},
+	}
+	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	worker.BindFlags(status.Flags())
+	cmd.AddCommand(status)
+	return cmd
+}
+
+// printSentinelStatus prints the status as a person reads it.
+func printSentinelStatus(out io.Writer, id string, st sentinel.Status, now time.Time) error {
+	l := st.Last
+	scope := st.Config.Query
+	if scope == "" {
+		scope = "every workflow but pipewatch's own"
+	}
+	fmt.Fprintf(out, "Sentinel %s: %d scans, every %s; watching %s", id, st.Scans, st.Config.Interval, scope)
+	if st.Config.Namespace != "" {
+		fmt.Fprintf(out, " in namespace %s", st.Config.Namespace)
+	}
+	fmt.Fprintln(out)
+	if l.At.IsZero() {
+		fmt.Fprintln(out, "No scan has finished yet.")
+	} else {
+		fmt.Fprintf(out, "Last scan %s ago on %s, took %s: %d open (%d described, %d describe errors), %d closed, %d raised, %d resolved\n",
+			now.Sub(l.At).Round(time.Second), l.Worker, l.Took.Round(time.Millisecond), l.Open, l.Described, l.DescribeErrors, l.Closed, l.Raised, l.Resolved)
+	}
+	if len(st.Problems) == 0 {
+		fmt.Fprintln(out, "No problems open.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nPROBLEM\tPIPELINE\tSTEP\tWORKFLOW\tSINCE\tSUMMARY")
+	for _, p := range st.Problems {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Problem, p.Pipeline, p.Step, p.WorkflowID, now.Sub(p.Since).Round(time.Second), p.Summary)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("print problems: %w", err)
+	}
+	return nil
+}
