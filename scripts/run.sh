@@ -48,6 +48,11 @@ mkdir -p "$DATA_DIR"
 "$ROOT/bin/pipewatch" run pipeline --data "$DATA_DIR/cohort.csv" --follow | tail -n 22
 "$ROOT/bin/pipewatch" run drift --batch "$DATA_DIR/cohort-drifted.csv"
 "$ROOT/bin/pipewatch" alerts list --type data_drift --limit 3
+echo
+# The sentinel: the namespace's one watcher of every pipeline, through
+# Temporal's own records (it alerts on what no worker sees).
+"$ROOT/bin/pipewatch" sentinel status
+echo
 started_worker=""
 echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboard: deploy/grafana/dashboards/pipewatch.json)"
 echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -145,12 +147,46 @@ func Start(ctx context.Context, c client.Client, taskQueue, workflowID string, c
 	if workflowID == "" {
 		workflowID = DefaultWorkflowID
 	}
+	if err := endOrphan(ctx, c, taskQueue, workflowID); err != nil {
+		return err
+	}
 	_, err := c.SignalWithStartWorkflow(ctx, workflowID, SignalConfig, cfg, client.StartWorkflowOptions{
 		ID: workflowID, TaskQueue: taskQueue,
 		StaticSummary: "pipewatch sentinel: watches every pipeline through Temporal's own records",
 	}, WorkflowName, Input{Config: cfg})
 	if err != nil {
 		return fmt.Errorf("sentinel: start %s on task queue %s: %w", workflowID, taskQueue, err)
+	}
+	return nil
+}
+
+// endOrphan terminates a running sentinel whose task queue no worker
+// polls (its workers are gone for good: another deployment, a test), so
+// that this worker's start begins a new one it can run. A sentinel on
+// another queue that workers poll is left alone: one per namespace.
+func endOrphan(ctx context.Context, c client.Client, taskQueue, workflowID string) error {
+	d, err := c.DescribeWorkflow(ctx, workflowID, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sentinel: describe %s: %w", workflowID, err)
+	}
+	info := d.RawResponse.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING || info.GetTaskQueue() == taskQueue {
+		return nil
+	}
+	tq, err := c.DescribeTaskQueue(ctx, info.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return fmt.Errorf("sentinel: describe task queue %s of %s: %w", info.GetTaskQueue(), workflowID, err)
+	}
+	if len(tq.GetPollers()) > 0 {
+		return nil
+	}
+	reason := fmt.Sprintf("pipewatch: no worker polls task queue %s; the sentinel starts again on %s", info.GetTaskQueue(), taskQueue)
+	if err := c.TerminateWorkflow(ctx, workflowID, info.GetExecution().GetRunId(), reason); err != nil && !errors.As(err, &nf) {
+		return fmt.Errorf("sentinel: end the orphaned %s: %w", workflowID, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/pipewatch/pipewatch/sentinel"
 	"github.com/pipewatch/pipewatch/worker"
@@ -31,9 +33,24 @@ func newSentinelCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			v, err := c.QueryWorkflow(cmd.Context(), cfg.Sentinel.WorkflowID, "", sentinel.QueryStatus)
+			id := cfg.Sentinel.WorkflowID
+			d, err := c.DescribeWorkflow(cmd.Context(), id, "")
 			if err != nil {
-				return fmt.Errorf("ask sentinel %s (is a pipewatch worker with sentinel.enabled running?): %w", cfg.Sentinel.WorkflowID, err)
+				return fmt.Errorf("sentinel %s in namespace %s: %w (a pipewatch worker with sentinel.enabled starts it)", id, cfg.Temporal.Namespace, err)
+			}
+			info := d.RawResponse.GetWorkflowExecutionInfo()
+			if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				return fmt.Errorf("sentinel %s is not running (%s): start a pipewatch worker with sentinel.enabled", id, info.GetStatus())
+			}
+			qctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+			defer cancel()
+			v, err := c.QueryWorkflow(qctx, id, "", sentinel.QueryStatus)
+			if err != nil {
+				pollers := "unknown"
+				if tq, terr := c.DescribeTaskQueue(cmd.Context(), info.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW); terr == nil {
+					pollers = fmt.Sprint(len(tq.GetPollers()))
+				}
+				return fmt.Errorf("ask sentinel %s, which runs on task queue %s (%s workflow pollers): %w", id, info.GetTaskQueue(), pollers, err)
 			}
 			var st sentinel.Status
 			if err := v.Get(&st); err != nil {
