@@ -121,7 +121,7 @@ func NewFleet(reg prometheus.Registerer) (*Fleet, error) {
 		open: prometheus.NewDesc("pipewatch_pipelines_open",
 			"Open pipeline runs by pipeline, from Temporal's visibility (fleet-wide, exported by the scanning worker), count.", []string{"pipeline"}, nil),
 		pending: prometheus.NewDesc("pipewatch_steps_pending",
-			"Pending activities by pipeline, step and state (scheduled, started, backing_off, paused), from DescribeWorkflowExecution (fleet-wide), count.",
+			"Pending steps (activities, and child workflows as started) by pipeline, step and state (scheduled, started, backing_off, paused), from DescribeWorkflowExecution (fleet-wide), count.",
 			[]string{"pipeline", "step", "state"}, nil),
 		problems: prometheus.NewDesc("pipewatch_sentinel_problems",
 			"Problems open now by problem (retrying, not_started, stuck), fleet-wide, count.", []string{"problem"}, nil),

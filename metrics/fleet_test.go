@@ -30,7 +30,7 @@ func TestFleetExportsTheLatestScanWhileItsLeaseHolds(t *testing.T) {
 # HELP pipewatch_pipelines_open Open pipeline runs by pipeline, from Temporal's visibility (fleet-wide, exported by the scanning worker), count.
 # TYPE pipewatch_pipelines_open gauge
 pipewatch_pipelines_open{pipeline="churn"} 2
-# HELP pipewatch_steps_pending Pending activities by pipeline, step and state (scheduled, started, backing_off, paused), from DescribeWorkflowExecution (fleet-wide), count.
+# HELP pipewatch_steps_pending Pending steps (activities, and child workflows as started) by pipeline, step and state (scheduled, started, backing_off, paused), from DescribeWorkflowExecution (fleet-wide), count.
 # TYPE pipewatch_steps_pending gauge
 pipewatch_steps_pending{pipeline="churn",state="backing_off",step="fit"} 1
 # HELP pipewatch_workflow_last_success_timestamp_seconds When a run of the pipeline last completed, Unix seconds (fleet-wide).

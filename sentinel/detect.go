@@ -113,6 +113,12 @@ func examine(cfg Config, d *workflowservice.DescribeWorkflowExecutionResponse, n
 		}
 	}
 
+	// Child workflows are steps too (the interceptor counts them as such);
+	// their own problems show when their runs are scanned.
+	for _, c := range d.GetPendingChildren() {
+		steps = append(steps, pending{step: c.GetWorkflowTypeName(), state: StateStarted})
+	}
+
 	if wt := d.GetPendingWorkflowTask(); wt != nil {
 		if reported := reportedProblems(info); wt.GetAttempt() >= 2 || reported != "" {
 			s := base

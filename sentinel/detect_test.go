@@ -77,6 +77,11 @@ func TestExamine(t *testing.T) {
 		{"workflow task retried once (a worker restart): not yet",
 			describeOf(nil, &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_STARTED, Attempt: 2, ScheduledTime: at(-time.Second)}),
 			"", "stuck:run-1 attempt=2 due=false"},
+		{"a child workflow running: a step, started", func() *workflowservice.DescribeWorkflowExecutionResponse {
+			d := describeOf(nil, nil)
+			d.PendingChildren = []*workflowpb.PendingChildExecutionInfo{{WorkflowId: "child-1", WorkflowTypeName: "score-batch"}}
+			return d
+		}(), "score-batch/started", ""},
 		{"workflow task waiting 2m for a worker",
 			describeOf(nil, &workflowpb.PendingWorkflowTaskInfo{State: enumspb.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, Attempt: 1, ScheduledTime: at(-2 * time.Minute)}),
 			"", "not_started:run-1 attempt=1 due=true queue=ml"},

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/pipewatch/pipewatch/interceptors"
@@ -133,5 +134,17 @@ func TestWorkflowScansStayOnTheirHostUntilItIsGone(t *testing.T) {
 	want := "default-test-taskqueue," + hosts[0] + "," + hosts[0] + ",default-test-taskqueue," + hosts[1] // the third failed: not a scan
 	if got := strings.Join(queues, ","); got != want || next.State.Host != hosts[1] || next.State.Scans != 4 {
 		t.Errorf("scans went to %s (host now %q, %d scans)\nwant %s", got, next.State.Host, next.State.Scans, want)
+	}
+}
+
+// A sentinel history recorded on the dev server (its start signal, a
+// problem a worker handed over, its host gone and the scan timing out on
+// the host's queue, continue-as-new after six scans) replays with this
+// code: changes to the workflow must keep it so, or version themselves.
+func TestWorkflowReplaysARecordedHistory(t *testing.T) {
+	r := worker.NewWorkflowReplayer()
+	r.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	if err := r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/sentinel.history.json"); err != nil {
+		t.Fatal(err)
 	}
 }
