@@ -92,6 +92,10 @@ const maxLabelValues = 200
 // describeWorkers run describes at once, under the rate limit.
 const describeWorkers = 8
 
+// maxClosesPerScan bounds the closes one scan handles; a backlog takes
+// several scans.
+const maxClosesPerScan = 2000
+
 func (s *Sentinel) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -296,11 +300,19 @@ func (sc *scan) run(ctx context.Context) (ScanResult, error) {
 		if counted[runHash(runID)] {
 			continue
 		}
+		if sc.sum.Closed == maxClosesPerScan {
+			// A backlog (the sentinel was down a while): the next scan
+			// goes on from here, so no scan outgrows its timeout.
+			closedFrom = timeOf(info.GetCloseTime())
+			break
+		}
 		if err := sc.closedRun(ctx, info); err != nil {
 			return ScanResult{}, err
 		}
 		counted[runHash(runID)] = true
-		sc.sum.Closed++
+		if sc.sum.Closed++; sc.sum.Closed%100 == 0 {
+			activity.RecordHeartbeat(ctx, sc.sum.Closed)
+		}
 	}
 
 	if err := sc.reconcile(ctx, findings, examined, isOpen, now); err != nil {
@@ -457,6 +469,10 @@ func (sc *scan) closedRun(ctx context.Context, info *workflowpb.WorkflowExecutio
 
 	var end ending
 	if status != "completed" && status != "continued_as_new" {
+		// History reads share the describe rate limit.
+		if err := sc.s.rateLimiter(sc.cfg.DescribeRate).Wait(ctx); err != nil {
+			return fmt.Errorf("sentinel: %w", err)
+		}
 		var err error
 		if end, err = readEnding(ctx, sc.svc, sc.ns, ex); err != nil {
 			sc.s.log().Warn("sentinel: history of a closed run not read", zap.String("workflow_id", ex.GetWorkflowId()), zap.Error(err))
