@@ -18,11 +18,13 @@ type Options struct {
 	// Observers receive every event, in this order. Logging, metrics,
 	// lineage and alerts are observers.
 	Observers []Observer
-	// SearchAttributes turns on upserting PipelineName, PipelineStep,
-	// PipelineStatus (and ModelName, DatasetVersion when the workflow's
-	// input names them) in new workflow runs. The namespace must have them registered as
+	// SearchAttributes turns on upserting PipelineName, PipelineStep (and
+	// ModelName, DatasetVersion when the workflow's input names them) in
+	// new workflow runs. The namespace must have them registered as
 	// Keyword, or workflow tasks fail: the pipewatch worker checks that
-	// before turning this on. Default off.
+	// before turning this on. It decides for the runs that start on this
+	// worker only: a run's history (its version marker) decides on replay,
+	// so workers may differ, and turning it off is safe. Default off.
 	SearchAttributes bool
 	// Summaries fills in an activity's Summary, shown in the Temporal UI,
 	// when the caller left it empty and the run's model or dataset version

@@ -2,7 +2,6 @@ package interceptors
 
 import (
 	"fmt"
-	"github.com/pipewatch/pipewatch/alerts"
 	"strings"
 	"time"
 
@@ -37,17 +36,23 @@ func SearchAttributeNames() []string {
 // and end; version 2 leaves the status to Temporal's ExecutionStatus.
 const uiChangeID = "pipewatch.ui"
 
-// uiStarted decides, once per run and identically on replay, whether this
-// run writes search attributes, and writes the first ones.
+// uiStarted decides, once per run, whether this run writes search
+// attributes, and writes the first ones. The run's history decides, never
+// the worker that replays it: a new run on a worker that writes them
+// records the version marker, one on a worker that does not records
+// nothing, and a replay, on any worker with any setting, asks GetVersion,
+// which answers from the record (no marker: DefaultVersion, nothing
+// written).
 func (w *workflowInbound) uiStarted(ctx workflow.Context) {
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("Pipeline **%s** started", w.run.progress.Pipeline))
-	// Alert workflows write their own search attributes (AlertType, …,
-	// PipelineName of the pipeline they are about).
-	if !w.root.opts.SearchAttributes || w.run.progress.Pipeline == alerts.WorkflowName {
+	v := workflow.DefaultVersion
+	if w.root.opts.SearchAttributes || workflow.IsReplaying(ctx) {
+		v = workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 2)
+	}
+	w.run.ui, w.run.uiStatus = v >= 1, v == 1
+	if !w.run.ui {
 		return
 	}
-	v := workflow.GetVersion(ctx, uiChangeID, workflow.DefaultVersion, 2)
-	w.run.ui, w.run.uiStatus = v >= 1, v == 1
 	updates := []temporal.SearchAttributeUpdate{temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineName).ValueSet(w.run.progress.Pipeline)}
 	if w.run.uiStatus {
 		updates = append(updates, temporal.NewSearchAttributeKeyKeyword(SearchAttrPipelineStatus).ValueSet("running"))

@@ -70,13 +70,16 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	go func() { defer close(samplerDone); usage.Run(samplerCtx, 5*time.Second) }()
 	defer func() { stopSampler(); <-samplerDone }()
 
-	saCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	missing, err := MissingSearchAttributes(saCtx, tc, cfg.Temporal.Namespace)
-	cancel()
-	searchAttributes := err == nil && len(missing) == 0
+	missing, err := retryCheck(ctx, 30*time.Second, func(ctx context.Context) ([]string, error) {
+		return MissingSearchAttributes(ctx, tc, cfg.Temporal.Namespace)
+	})
+	if err != nil {
+		return fmt.Errorf("check the namespace's search attributes (not assumed missing: that would change what new runs do): %w", err)
+	}
+	searchAttributes := len(missing) == 0
 	if !searchAttributes {
-		log.Warn("search attributes not written: register them as Keyword (scripts/temporal.sh does) and restart",
-			zap.Strings("missing", missing), zap.Error(err))
+		log.Warn("search attributes not written by new runs: register them as Keyword (scripts/temporal.sh does) and restart",
+			zap.Strings("missing", missing))
 	}
 	alertLog := logs.Main.With(zap.String("component", "alerts"))
 	raiser := &alerts.Raiser{TaskQueue: cfg.Temporal.TaskQueue, Policy: AlertPolicy(cfg.Alerts, searchAttributes)}
@@ -244,25 +247,34 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	return runErr
 }
 
+// retryCheck runs check until it answers, for up to limit: Temporal
+// answered the dial, so an error here is passing, and a check that
+// failed once must not decide how this worker runs.
+func retryCheck[T any](ctx context.Context, limit time.Duration, check func(context.Context) (T, error)) (T, error) {
+	deadline := time.Now().Add(limit)
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 4*time.Second) {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		v, err := check(cctx)
+		cancel()
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
 // startSentinel starts the namespace's sentinel, or hands the running one
 // this worker's settings, retrying for half a minute: Temporal answered
 // the dial, so a failure here is passing.
 func startSentinel(ctx context.Context, tc client.Client, cfg Config) error {
 	scfg := cfg.Sentinel.Config(cfg.Temporal.Namespace)
-	var err error
-	for wait, deadline := 250*time.Millisecond, time.Now().Add(30*time.Second); ; wait = min(2*wait, 4*time.Second) {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = sentinel.Start(sctx, tc, cfg.Temporal.TaskQueue, cfg.Sentinel.WorkflowID, scfg)
-		cancel()
-		if err == nil || time.Now().Add(wait).After(deadline) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	_, err := retryCheck(ctx, 30*time.Second, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, sentinel.Start(ctx, tc, cfg.Temporal.TaskQueue, cfg.Sentinel.WorkflowID, scfg)
+	})
 	if err != nil {
 		return fmt.Errorf("start the sentinel (sentinel.enabled=false runs the worker without it): %w", err)
 	}
