@@ -147,6 +147,10 @@ type State struct {
 	// Held says an occurrence marked the problem as a lasting condition
 	// (Alert.Hold): quiet cooldowns do not close the alert, resolve does.
 	Held bool `json:"held,omitempty"`
+	// CooldownUntil is the end of the cooldown the previous run was in
+	// when its history filled up mid-cooldown (a storm): the next run
+	// waits out the rest of it.
+	CooldownUntil time.Time `json:"cooldownUntil,omitzero"`
 }
 
 // Entry is one event in an alert's history.
@@ -251,9 +255,11 @@ type ActionRequest struct {
 // silence mutes everything for a while, resolve ends it.
 func Workflow(ctx workflow.Context, in Input) (State, error) {
 	// Version 1: occurrences are counted once (State.Seen), and fires
-	// after resolve open a new alert instead of being dropped. Runs that
-	// started before replay without it.
-	v := workflow.GetVersion(ctx, alertChangeID, workflow.DefaultVersion, 1)
+	// after resolve open a new alert instead of being dropped. Version 2:
+	// the run continues as new when its history fills up, mid-cooldown too,
+	// so a storm never meets the server's limit of signals per run. Runs
+	// that started before replay without them.
+	v := workflow.GetVersion(ctx, alertChangeID, workflow.DefaultVersion, 2)
 	p := in.Policy
 	if p.Cooldown <= 0 {
 		p.Cooldown = DefaultCooldown
@@ -261,7 +267,7 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 	if p.ContinueAfter <= 0 {
 		p.ContinueAfter = 2000
 	}
-	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1}
+	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1, v2: v >= 2}
 	first := in.State == nil
 	if first {
 		at := in.Alert.At
@@ -276,6 +282,7 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 		a.st.record(at, "fired", "", in.Alert.Summary)
 	} else {
 		a.st, a.last = *in.State, in.Alert
+		a.resumeUntil, a.st.CooldownUntil = a.st.CooldownUntil, time.Time{}
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return a.st, nil }); err != nil {
 		return a.st, fmt.Errorf("alert: query handler: %w", err)
@@ -294,6 +301,20 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 	for {
 		can := a.cooldowns()
 		a.wait()
+		if can && a.v2 {
+			// None may be left behind: take in what came, let what that
+			// sent finish, until nothing waits (new signals wait for the
+			// next run: the server retries the task that would lose them).
+			for a.hasSignals() && a.st.Status != StatusResolved {
+				a.drain()
+				a.wait()
+			}
+			if a.st.Status != StatusResolved {
+				st := a.st
+				st.CooldownUntil = a.cutUntil
+				return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st})
+			}
+		}
 		if can && !a.hasSignals() {
 			st := a.st
 			return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st})
@@ -331,6 +352,9 @@ func (a *alertRun) cooldowns() bool {
 		a.drain() // signals that came with the timer
 		if a.st.Status == StatusResolved {
 			return false
+		}
+		if !a.cutUntil.IsZero() {
+			return true // history full mid-cooldown: the next run goes on
 		}
 		now := workflow.Now(a.ctx)
 		if a.st.Pending == 0 && a.st.Held {
@@ -382,8 +406,11 @@ type alertRun struct {
 	events int
 	// lastUpsertStatus and lastUpsSev are the search attributes written.
 	lastUpsertStatus, lastUpsSev string
-	// v1 is version 1 of the workflow (see alertChangeID).
-	v1 bool
+	// v1 and v2 are versions of the workflow (see alertChangeID).
+	v1, v2 bool
+	// resumeUntil ends the first cooldown of a run that continued a cut
+	// one; cutUntil is the end of the cooldown this run cut short.
+	resumeUntil, cutUntil time.Time
 	// reopen holds fires that came after resolve.
 	reopen []Alert
 	// reason is who resolved the alert and why.
@@ -404,7 +431,12 @@ func (a *alertRun) cooldown() {
 	defer cancel()
 	done := false
 	sel := workflow.NewSelector(a.ctx)
-	sel.AddFuture(workflow.NewTimer(ctx, a.policy.cooldown(a.st.Type, a.st.Severity)), func(workflow.Future) { done = true })
+	d := a.policy.cooldown(a.st.Type, a.st.Severity)
+	if !a.resumeUntil.IsZero() {
+		d, a.resumeUntil = max(a.resumeUntil.Sub(workflow.Now(a.ctx)), time.Millisecond), time.Time{}
+	}
+	until := workflow.Now(a.ctx).Add(d)
+	sel.AddFuture(workflow.NewTimer(ctx, d), func(workflow.Future) { done = true })
 	a.events += 2
 	a.addSignals(sel)
 	added := 0 // notifications already in sel
@@ -418,6 +450,10 @@ func (a *alertRun) cooldown() {
 			}
 		}
 		sel.Select(a.ctx)
+		if a.v2 && !done && a.historyFull() {
+			a.cutUntil = until // a storm: continue as new, the cooldown going on
+			return
+		}
 	}
 }
 

@@ -236,11 +236,50 @@ func TestAlertWorkflowContinuesAsNewWithItsState(t *testing.T) {
 	if err := converterArgs(can, &in); err != nil {
 		t.Fatal(err)
 	}
-	// The estimate passes 30 events after the fifth cooldown: the first
-	// occurrence and five repeats, each told.
-	if in.State == nil || in.State.Count != 6 || in.State.Seq != 6 || len(rec.lines()) != 6 || in.State.Pending != 0 ||
+	// The estimate passes 30 events with the sixth repeat, a second before
+	// the sixth cooldown ends: the first occurrence and four summaries are
+	// told, the sixth repeat is pending, and the next run waits out the
+	// second left of the cooldown (it does not start a new one).
+	start := env.Now().Add(-30*time.Minute + time.Second)
+	if in.State == nil || in.State.Count != 6 || in.State.Seq != 5 || len(rec.lines()) != 5 || in.State.Pending != 1 ||
+		!in.State.CooldownUntil.Equal(start.Add(30*time.Minute)) ||
 		in.State.Status != StatusOpen || in.State.Key != alertAt(Warning).Key() || in.State.FirstOccurrence != "first" {
 		t.Errorf("carried state %+v after %d notifications", in.State, len(rec.lines()))
+	}
+}
+
+// A run that continues a cooldown cut short (its predecessor's history
+// filled up in a storm) waits out only what is left of it, then tells the
+// repeats it carried in one summary.
+func TestAlertWorkflowGoesOnWithACutCooldown(t *testing.T) {
+	rec := &recording{}
+	var s testsuite.WorkflowTestSuite
+	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	ns := &Notifiers{Channels: map[string]Notifier{"log": rec}}
+	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	a := alertAt(Critical)
+	st := State{Key: a.Key(), Type: a.Type, Severity: Critical, Labels: a.Labels, Summary: "fit failed", Status: StatusOpen,
+		Count: 20001, Pending: 4999, Seq: 2, FirstAt: env.Now().Add(-4 * time.Minute), LastAt: env.Now(),
+		CooldownUntil: env.Now().Add(time.Minute)}
+	start := env.Now()
+	env.ExecuteWorkflow(WorkflowName, Input{Alert: a, State: &st})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var got State
+	if err := env.GetWorkflowResult(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"repeat_summary #3 repeats=4999 count=20001 critical"}
+	if strings.Join(rec.lines(), "\n") != strings.Join(want, "\n") || got.Status != StatusClosed {
+		t.Errorf("notifications %q, status %s; want %q then closed", rec.lines(), got.Status, want)
+	}
+	// The summary came when the carried cooldown ended (1m), then one full
+	// quiet cooldown (5m) closed the alert.
+	if took := env.Now().Sub(start).Round(time.Second); took != 6*time.Minute {
+		t.Errorf("the run took %s, want 6m (1m left of the cooldown, then a quiet one)", took)
 	}
 }
 
