@@ -96,13 +96,19 @@ func TestBenchInterceptorCPU(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			logObs, lineageObs := NewLogObserver(logs.Main), NewLineageObserver(spool, logs.Main, nil)
 			ic := New(Options{
-				Observers: []Observer{
-					NewLogObserver(logs.Main), NewMetricsObserver(m), NewLineageObserver(spool, logs.Main, nil),
-				},
+				Observers:        []Observer{logObs, NewMetricsObserver(m), lineageObs},
 				SearchAttributes: true, Summaries: true, Usage: usage.Load,
 			})
-			return []interceptor.WorkerInterceptor{ic}, func() { cancel(); <-done; _ = spool.Close(); _ = logs.Close() }
+			return []interceptor.WorkerInterceptor{ic}, func() {
+				cancel()
+				<-done
+				lineageObs.Close()
+				logObs.Close()
+				_ = spool.Close()
+				_ = logs.Close()
+			}
 		}},
 		{"otel", func(t *testing.T) ([]interceptor.WorkerInterceptor, func()) {
 			tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))

@@ -113,6 +113,9 @@ type stack struct {
 	queue   string
 	logs    *bytes.Buffer
 	metrics string // URL of /metrics
+	// logged returns the log lines so far, workflow ones included (they
+	// are written off workflow code).
+	logged func() string
 }
 
 func startWorker(t *testing.T, tc client.Client, queue string, withPipewatch bool) *stack {
@@ -128,8 +131,16 @@ func startWorker(t *testing.T, tc client.Client, queue string, withPipewatch boo
 		var mu sync.Mutex
 		sink := zapcore.AddSync(&lockedWriter{mu: &mu, w: s.logs})
 		logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), sink, zap.InfoLevel))
+		logObs := interceptors.NewLogObserver(logger)
+		t.Cleanup(logObs.Close)
+		s.logged = func() string {
+			logObs.Flush()
+			mu.Lock()
+			defer mu.Unlock()
+			return s.logs.String()
+		}
 		opts.Interceptors = []interceptor.WorkerInterceptor{interceptors.New(interceptors.Options{
-			Observers:        []interceptors.Observer{interceptors.NewLogObserver(logger), interceptors.NewMetricsObserver(m)},
+			Observers:        []interceptors.Observer{logObs, interceptors.NewMetricsObserver(m)},
 			SearchAttributes: true,
 			Summaries:        true,
 			ProgressEvery:    time.Nanosecond,
@@ -291,7 +302,7 @@ func TestPipelineObservedIntegration(t *testing.T) {
 
 	// Logs: one line per attempt outcome, each with its context.
 	counts := map[string]int{}
-	for _, line := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(s.logged()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line %q: %v", line, err)

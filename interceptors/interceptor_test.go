@@ -70,6 +70,7 @@ func (r *recorder) ObserveWorkflow(_ workflow.Context, e *Event) { r.add(e) }
 // observer on.
 type fixture struct {
 	rec     *recorder
+	logObs  *LogObserver
 	logs    *observer.ObservedLogs
 	metrics *metrics.Pipeline
 	env     *testsuite.TestWorkflowEnvironment
@@ -84,9 +85,10 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{rec: &recorder{}, logs: logs, metrics: m, env: s.NewTestWorkflowEnvironment()}
+	f := &fixture{rec: &recorder{}, logObs: NewLogObserver(zap.New(core)), logs: logs, metrics: m, env: s.NewTestWorkflowEnvironment()}
+	t.Cleanup(f.logObs.Close)
 	ic := New(Options{
-		Observers:     []Observer{f.rec, NewLogObserver(zap.New(core)), NewMetricsObserver(m)},
+		Observers:     []Observer{f.rec, f.logObs, NewMetricsObserver(m)},
 		ProgressEvery: time.Nanosecond,
 		Usage:         func() metrics.Usage { return metrics.Usage{RSS: 42 << 20} },
 	})
@@ -270,6 +272,7 @@ func TestLogFields(t *testing.T) {
 	f := newFixture(t)
 	f.env.ExecuteWorkflow("train-pipeline", []string{"flaky"})
 	var failed []observer.LoggedEntry
+	f.logObs.Flush() // workflow lines are written off workflow code
 	for _, e := range f.logs.All() {
 		if e.Message == "step attempt failed" {
 			failed = append(failed, e)
@@ -484,6 +487,7 @@ func TestDatasetsOfSteps(t *testing.T) {
 			if e.LineageErr != nil {
 				t.Errorf("LineageErr = %v", e.LineageErr)
 			}
+			f.logObs.Flush()
 			for _, l := range f.logs.All() {
 				if l.Message != message(tt.kind) {
 					continue

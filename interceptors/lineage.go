@@ -20,13 +20,39 @@ type LineageObserver struct {
 	log     *zap.Logger
 	metrics *metrics.Lineage // nil: none
 	bufs    sync.Pool        // *[]byte, so an event's encoding allocates nothing
+	wq      *workflowQueue   // workflow events, spooled off workflow code
+
+	closeOnce sync.Once
 }
 
 // NewLineageObserver returns an observer appending to spool. A full spool
 // is logged at error level for every event it refuses, counted in m (nil
-// for none) and shown in /readyz; the events are not written.
+// for none) and shown in /readyz; the events are not written. Workflow
+// events are spooled by a goroutine of its own (workflow code never waits
+// on the spool's disk): Flush waits for them, Close stops it.
 func NewLineageObserver(spool *lineage.Spool, log *zap.Logger, m *metrics.Lineage) *LineageObserver {
-	return &LineageObserver{spool: spool, log: log, metrics: m}
+	o := &LineageObserver{spool: spool, log: log, metrics: m}
+	o.wq = newWorkflowQueue(o.workflowEvent)
+	return o
+}
+
+// Flush waits until the workflow events observed so far are spooled.
+func (o *LineageObserver) Flush() { o.wq.flush() }
+
+// Close spools the workflow events still queued and stops the observer's
+// goroutine; call it before closing the spool. Events dropped because the
+// queue was full are counted as refused and logged: the sentinel writes
+// every run's end from Temporal's record.
+func (o *LineageObserver) Close() {
+	o.closeOnce.Do(func() {
+		o.wq.close()
+		if n := o.wq.dropped.Load(); n > 0 {
+			if o.metrics != nil {
+				o.metrics.EventsRefused.Add(float64(n))
+			}
+			o.log.Error("workflow lineage events not spooled: the queue was full", zap.Int64("dropped", n))
+		}
+	})
 }
 
 // ObserveActivity records an activity's attempts as one run, child of its
@@ -62,8 +88,15 @@ func (o *LineageObserver) ObserveActivity(_ context.Context, e *Event) {
 	o.append(r)
 }
 
-// ObserveWorkflow records workflow runs, child of their parent run.
+// ObserveWorkflow queues workflow runs' events for the spool.
 func (o *LineageObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
+	if e.Kind == WorkflowStarted || e.Kind == WorkflowCompleted || e.Kind == WorkflowContinuedAsNew || e.Kind == WorkflowFailed || e.Kind == WorkflowCanceled {
+		o.wq.push(e)
+	}
+}
+
+// workflowEvent records a workflow run, child of its parent run.
+func (o *LineageObserver) workflowEvent(e *Event) {
 	r := lineage.Run{RunID: e.RunID, JobKey: e.WorkflowType, Attempt: e.Attempt, WorkflowID: e.WorkflowID, ParentRunID: e.ParentRunID}
 	switch e.Kind {
 	case WorkflowStarted:

@@ -16,17 +16,39 @@ import (
 type LogObserver struct {
 	BaseObserver
 	log    *zap.Logger
-	fields sync.Pool // *[maxFields]zap.Field, so a line allocates no field slice
+	fields sync.Pool      // *[maxFields]zap.Field, so a line allocates no field slice
+	wq     *workflowQueue // workflow events, written off workflow code
+
+	closeOnce sync.Once
 }
 
 const maxFields = 24
 
-// NewLogObserver returns an observer logging to l.
+// NewLogObserver returns an observer logging to l. Workflow events are
+// written by a goroutine of its own (workflow code never waits on the log
+// file): Flush waits for them, Close stops it.
 func NewLogObserver(l *zap.Logger) *LogObserver {
-	return &LogObserver{
+	o := &LogObserver{
 		log:    l.WithOptions(zap.WithCaller(false)),
 		fields: sync.Pool{New: func() any { return new([maxFields]zap.Field) }},
 	}
+	o.wq = newWorkflowQueue(o.write)
+	return o
+}
+
+// Flush waits until the workflow events observed so far are written.
+func (o *LogObserver) Flush() { o.wq.flush() }
+
+// Close writes the workflow events still queued and stops the observer's
+// goroutine; events after it are dropped. It reports events dropped
+// because the queue was full.
+func (o *LogObserver) Close() {
+	o.closeOnce.Do(func() {
+		o.wq.close()
+		if n := o.wq.dropped.Load(); n > 0 {
+			o.log.Warn("workflow events not logged: the queue was full", zap.Int64("dropped", n))
+		}
+	})
 }
 
 // ObserveActivity logs activity attempts, their retries and progress.
@@ -34,9 +56,9 @@ func (o *LogObserver) ObserveActivity(_ context.Context, e *Event) {
 	o.write(e)
 }
 
-// ObserveWorkflow logs workflow runs and their steps.
+// ObserveWorkflow queues the line of a workflow run's or step's event.
 func (o *LogObserver) ObserveWorkflow(_ workflow.Context, e *Event) {
-	o.write(e)
+	o.wq.push(e)
 }
 
 func (o *LogObserver) write(e *Event) {

@@ -117,8 +117,9 @@ func startFleetWorker(t *testing.T, tc client.Client, queue, sentinelID, tag, sp
 	raiser := &alerts.Raiser{TaskQueue: queue, Policy: alerts.Policy{}}
 	alertObs := interceptors.NewAlertObserver(raiser, 3, zap.NewNop())
 	alertObs.Adopt = sentinel.Adopter(sentinelID)
+	lineageObs := interceptors.NewLineageObserver(spool, zap.NewNop(), nil)
 	w := worker.New(tc, queue, worker.Options{WorkerStopTimeout: time.Second, Interceptors: []interceptor.WorkerInterceptor{interceptors.New(interceptors.Options{
-		Observers: []interceptors.Observer{interceptors.NewLineageObserver(spool, zap.NewNop(), nil), alertObs},
+		Observers: []interceptors.Observer{lineageObs, alertObs},
 		Raiser:    raiser, WorkflowFailureAlerts: true,
 	})}})
 	registerRec(w, tag)
@@ -143,6 +144,7 @@ func startFleetWorker(t *testing.T, tc client.Client, queue, sentinelID, tag, sp
 		fw.stopped = true
 		stopHost()
 		w.Stop()
+		lineageObs.Close()
 		stopWriter()
 		<-done
 		_ = spool.Close()

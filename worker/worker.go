@@ -116,11 +116,12 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 
 	alertObserver := interceptors.NewAlertObserver(raiser, int32(cfg.Alerts.RetryAttempt), alertLog)
 	alertObserver.Adopt = sentinel.Adopter(cfg.Sentinel.WorkflowID) // the sentinel resolves what it raised
+	logObserver, lineageObserver := interceptors.NewLogObserver(logs.Main), interceptors.NewLineageObserver(spool, logs.Main, lineageMetrics)
+	defer lineageObserver.Close() // before the spool closes (a no-op after the stop below)
+	defer logObserver.Close()
 	pw := interceptors.New(interceptors.Options{
 		Observers: []interceptors.Observer{
-			interceptors.NewLogObserver(logs.Main), interceptors.NewMetricsObserver(pipeline),
-			interceptors.NewLineageObserver(spool, logs.Main, lineageMetrics),
-			alertObserver,
+			logObserver, interceptors.NewMetricsObserver(pipeline), lineageObserver, alertObserver,
 		},
 		WorkflowFailureAlerts: cfg.Alerts.WorkflowFailures,
 		Raiser:                raiser,
@@ -238,6 +239,10 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	log.Info("worker stopping", zap.Duration("timeout", cfg.ShutdownTimeout))
 	t0 := time.Now()
 	w.Stop() // waits for running activities up to WorkerStopTimeout
+	// Workflow events still queued go to the spool and the log, so the
+	// writer's last drain takes them.
+	lineageObserver.Close()
+	logObserver.Close()
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
