@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -66,7 +67,9 @@ type Corruption struct {
 type SpoolOptions struct {
 	// MaxBytes bounds the spool's size on disk. Zero means 1 GiB.
 	MaxBytes int64
-	// SegmentBytes starts a new segment file past this size. Zero means 16 MiB.
+	// SegmentBytes starts a new segment file past this size. Zero means 16
+	// MiB; never more than a quarter of MaxBytes, so drained segments are
+	// deleted long before the bound.
 	SegmentBytes int64
 	// SyncEvery syncs appended records to disk at this interval. Appends
 	// reach the operating system at once, so a killed process loses
@@ -83,6 +86,9 @@ const (
 	maxRecord    = 16 << 20
 	segmentGlob  = "segment-*.log"
 	positionFile = "position"
+	// DeadLetterFile, in the spool's folder, holds the events the store
+	// rejected for good, one JSON line each: {"at", "error", "event"}.
+	DeadLetterFile = "dead-letter.jsonl"
 )
 
 func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
@@ -95,6 +101,7 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 	if opts.SegmentBytes == 0 {
 		opts.SegmentBytes = 16 << 20
 	}
+	opts.SegmentBytes = min(opts.SegmentBytes, max(opts.MaxBytes/4, 4<<10))
 	if opts.SyncEvery == 0 {
 		opts.SyncEvery = time.Second
 	}
@@ -114,11 +121,9 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 		}
 		s.total += st.Size()
 	}
-	if s.pos, err = s.readPosition(); err != nil {
-		return nil, err
-	}
+	s.pos = s.readPosition(segs)
 	// Segments wholly committed but left by a crash inside Commit.
-	for len(segs) > 1 && segs[0] < s.pos.Segment {
+	for len(segs) > 0 && segs[0] < s.pos.Segment {
 		p := s.segmentPath(segs[0])
 		if st, err := os.Stat(p); err == nil {
 			s.total -= st.Size()
@@ -128,9 +133,13 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 		}
 		segs = segs[1:]
 	}
-	next := uint64(1)
+	// Appends go to a new segment: one a crash cut off mid-record stays
+	// behind the torn record, which Read skips, never ahead of it.
+	next := max(s.pos.Segment, 1)
 	if len(segs) > 0 {
-		next = segs[len(segs)-1]
+		next = segs[len(segs)-1] + 1
+	} else {
+		s.pos = Position{Segment: next}
 	}
 	if err := s.openSegment(next); err != nil {
 		return nil, err
@@ -250,7 +259,7 @@ func (s *Spool) Read(max int) ([][]byte, Position, error) {
 	}
 	var out [][]byte
 	for len(out) < max && pos.Segment <= last {
-		recs, end, err := s.readSegment(pos, max-len(out))
+		recs, end, err := s.readSegment(pos, max-len(out), pos.Segment == last)
 		if err != nil {
 			return nil, Position{}, err
 		}
@@ -265,7 +274,10 @@ func (s *Spool) Read(max int) ([][]byte, Position, error) {
 	return out, pos, nil
 }
 
-func (s *Spool) readSegment(pos Position, max int) ([][]byte, int64, error) {
+// readSegment reads records from pos on. In the segment appended to
+// (current), a record cut short is still being written; in any other, it
+// is the torn tail of a crash: reported and skipped.
+func (s *Spool) readSegment(pos Position, limit int, current bool) ([][]byte, int64, error) {
 	f, err := os.Open(s.segmentPath(pos.Segment))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, pos.Offset, nil
@@ -279,10 +291,25 @@ func (s *Spool) readSegment(pos Position, max int) ([][]byte, int64, error) {
 	off := pos.Offset
 	r := bufio.NewReaderSize(io.NewSectionReader(f, off, 1<<62), 64<<10)
 	var out [][]byte
-	for len(out) < max {
+	torn := func() (int64, error) {
+		if current || len(out) >= limit {
+			return off, nil
+		}
+		st, err := f.Stat()
+		if err != nil {
+			return 0, fmt.Errorf("lineage: read spool: %w", err)
+		}
+		if st.Size() > off && s.onSkip != nil {
+			s.onSkip(Corruption{Segment: filepath.Base(s.segmentPath(pos.Segment)), Offset: off, Skipped: st.Size() - off,
+				Reason: "torn record at the end of the segment (a crash mid-append)"})
+		}
+		return max(st.Size(), off), nil
+	}
+	for len(out) < limit {
 		h, _ := r.Peek(headerSize)
 		if len(h) < headerSize {
-			break // end of segment, or a header still being written
+			end, err := torn() // end of segment, a header still being written, or a torn one
+			return out, end, err
 		}
 		n := int(binary.LittleEndian.Uint32(h[4:8]))
 		reason := ""
@@ -296,7 +323,8 @@ func (s *Spool) readSegment(pos Position, max int) ([][]byte, int64, error) {
 			sum := binary.LittleEndian.Uint32(h[8:12])
 			rec := make([]byte, headerSize+n)
 			if _, err := io.ReadFull(r, rec); err != nil {
-				break // the rest is still being written
+				end, err := torn() // still being written, or torn
+				return out, end, err
 			}
 			if payload := rec[headerSize:]; checksum(payload) == sum {
 				out = append(out, payload)
@@ -333,29 +361,57 @@ func (s *Spool) skip(f *os.File, segment uint64, off int64, reason string) (int6
 	return next, nil
 }
 
-// Commit moves the read position to pos (as returned by Read), durably,
-// and deletes the segments wholly before it.
+// Commit moves the read position to pos (as returned by Read), durably
+// (the position file and its folder synced), and deletes the segments
+// wholly before it. When everything appended is committed, it starts a new
+// segment and deletes the drained one, so a bound below the segment size
+// never leaves the spool full with nothing pending.
 func (s *Spool) Commit(pos Position) error {
-	tmp := filepath.Join(s.dir, positionFile+".tmp")
-	body := fmt.Sprintf("%d %d\n", pos.Segment, pos.Offset)
-	if err := os.WriteFile(tmp, []byte(body), 0o640); err != nil {
-		return fmt.Errorf("lineage: save spool position: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(s.dir, positionFile)); err != nil {
-		return fmt.Errorf("lineage: save spool position: %w", err)
+	if err := s.savePosition(pos); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pos = pos
+	if s.w != nil && pos.Segment == s.wSeq && pos.Offset >= s.wSize && s.wSize > 0 {
+		if err := s.roll(); err != nil {
+			return err
+		}
+	}
+	return s.dropBefore(s.pos.Segment)
+}
+
+// roll moves appends and the read position to a new, empty segment; the
+// drained one is deleted by dropBefore. Called with s.mu held.
+func (s *Spool) roll() error {
+	if err := s.w.Sync(); err != nil {
+		return fmt.Errorf("lineage: sync spool segment: %w", err)
+	}
+	_ = s.w.Close()
+	if err := s.openSegment(s.wSeq + 1); err != nil {
+		return err
+	}
+	s.dirty = false
+	next := Position{Segment: s.wSeq}
+	if err := s.savePosition(next); err != nil {
+		return err
+	}
+	s.pos = next
+	return nil
+}
+
+// dropBefore deletes the segments before seq but the one appended to.
+// Called with s.mu held.
+func (s *Spool) dropBefore(seq uint64) error {
 	segs, err := s.segments()
 	if err != nil {
 		return err
 	}
-	for _, seq := range segs {
-		if seq >= pos.Segment || seq == s.wSeq {
+	for _, n := range segs {
+		if n >= seq || n == s.wSeq {
 			break
 		}
-		p := s.segmentPath(seq)
+		p := s.segmentPath(n)
 		if st, err := os.Stat(p); err == nil {
 			s.total -= st.Size()
 		}
@@ -366,19 +422,71 @@ func (s *Spool) Commit(pos Position) error {
 	return nil
 }
 
-func (s *Spool) readPosition() (Position, error) {
-	b, err := os.ReadFile(filepath.Join(s.dir, positionFile))
+// savePosition writes the position file and syncs it and its folder, so a
+// machine that loses power finds it as it was written.
+func (s *Spool) savePosition(pos Position) error {
+	tmp := filepath.Join(s.dir, positionFile+".tmp")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return fmt.Errorf("lineage: save spool position: %w", err)
+	}
+	_, werr := fmt.Fprintf(f, "%d %d\n", pos.Segment, pos.Offset)
+	serr := f.Sync()
+	if err := errors.Join(werr, serr, f.Close()); err != nil {
+		return fmt.Errorf("lineage: save spool position: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(s.dir, positionFile)); err != nil {
+		return fmt.Errorf("lineage: save spool position: %w", err)
+	}
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return fmt.Errorf("lineage: sync spool folder: %w", err)
+	}
+	serr = d.Sync()
+	if err := errors.Join(serr, d.Close()); err != nil {
+		return fmt.Errorf("lineage: sync spool folder: %w", err)
+	}
+	return nil
+}
+
+// readPosition reads where reading resumes. A position file that is
+// missing means the oldest segment; one that is empty, damaged, or points
+// past the segments there are is reported (OnCorruption) and reading
+// starts again from the oldest segment: the writes are idempotent MERGEs,
+// so reading twice loses nothing and duplicates nothing.
+func (s *Spool) readPosition(segs []uint64) Position {
+	oldest := Position{Segment: 1}
+	if len(segs) > 0 {
+		oldest = Position{Segment: segs[0]}
+	}
+	path := filepath.Join(s.dir, positionFile)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Position{Segment: 1}, nil
+		return oldest
+	}
+	damaged := func(why string) Position {
+		if s.onSkip != nil {
+			s.onSkip(Corruption{Segment: positionFile, Reason: why + ": reading again from the oldest segment"})
+		}
+		return oldest
 	}
 	if err != nil {
-		return Position{}, fmt.Errorf("lineage: read spool position: %w", err)
+		return damaged(fmt.Sprintf("position file %q unreadable (%v)", path, err))
 	}
 	var p Position
-	if _, err := fmt.Sscanf(string(b), "%d %d", &p.Segment, &p.Offset); err != nil {
-		return Position{}, fmt.Errorf("lineage: spool position file %q is damaged (%q): %w", filepath.Join(s.dir, positionFile), b, err)
+	if _, err := fmt.Sscanf(string(b), "%d %d", &p.Segment, &p.Offset); err != nil || p.Segment == 0 || p.Offset < 0 {
+		return damaged(fmt.Sprintf("position file %q is damaged (%q)", path, b))
 	}
-	return p, nil
+	switch {
+	case len(segs) == 0 || p.Segment < segs[0]:
+		return Position{Segment: max(p.Segment, oldest.Segment)} // the segments before were drained
+	case p.Segment > segs[len(segs)-1]:
+		return damaged(fmt.Sprintf("position %d:%d is past the last segment %d", p.Segment, p.Offset, segs[len(segs)-1]))
+	}
+	if st, err := os.Stat(s.segmentPath(p.Segment)); err != nil || st.Size() < p.Offset {
+		return damaged(fmt.Sprintf("position %d:%d is past the end of its segment", p.Segment, p.Offset))
+	}
+	return p
 }
 
 // Bytes is the spool's size on disk.
@@ -427,6 +535,32 @@ func (s *Spool) Check() error {
 	defer s.mu.Unlock()
 	if s.total*10 >= s.maxBytes*9 {
 		return fmt.Errorf("lineage spool holds %d of %d bytes: is Neo4j reachable?", s.total, s.maxBytes)
+	}
+	return nil
+}
+
+// DeadLetter appends an event the store rejected for good, with the error,
+// to the dead-letter file (synced): kept for a person to look at, out of
+// the way of the events after it.
+func (s *Spool) DeadLetter(r Run, reason error) error {
+	line, err := json.Marshal(struct {
+		At    time.Time `json:"at"`
+		Error string    `json:"error"`
+		Event Run       `json:"event"`
+	}{time.Now().UTC(), reason.Error(), r})
+	if err != nil {
+		return fmt.Errorf("lineage: encode dead letter: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, err := os.OpenFile(filepath.Join(s.dir, DeadLetterFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("lineage: open dead-letter file: %w", err)
+	}
+	_, werr := f.Write(append(line, '\n'))
+	serr := f.Sync()
+	if err := errors.Join(werr, serr, f.Close()); err != nil {
+		return fmt.Errorf("lineage: write dead-letter file: %w", err)
 	}
 	return nil
 }

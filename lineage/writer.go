@@ -3,14 +3,21 @@ package lineage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
 
-// RunWriter stores runs; *Store is one.
+// RunWriter stores runs; graph.Store is one. An error that wraps
+// ErrRejected says the store refused the events for good.
 type RunWriter interface {
 	WriteRuns(ctx context.Context, runs []Run) error
 }
+
+// ErrRejected marks a write the store refused for good (a constraint, a
+// statement error), not for a while (a connection, a deadlock): retrying
+// the same events would fail the same way.
+var ErrRejected = errors.New("lineage: the store rejected the events")
 
 // Writer drains a Spool into the lineage store in batches. While the store
 // is unreachable it retries with backoff and the spool keeps growing; a
@@ -30,6 +37,9 @@ type Writer struct {
 	// OnWrite is told of each batch write: its events, how long it took,
 	// and its error. Nil ignores them.
 	OnWrite func(events int, took time.Duration, err error)
+	// OnDeadLetter is told of each event the store rejected for good,
+	// after it went to the spool's dead-letter file. Nil ignores them.
+	OnDeadLetter func(run Run, err error)
 }
 
 // Run drains until ctx is done, then makes one last attempt to write what
@@ -101,6 +111,11 @@ func (w *Writer) drainOnce(ctx context.Context, batch int) (int, error) {
 	if w.OnWrite != nil {
 		w.OnWrite(len(runs), time.Since(start), err)
 	}
+	if errors.Is(err, ErrRejected) {
+		// Refused for good: find which events, put them aside, let the
+		// rest flow on (a batch retried forever would fill the spool).
+		err = w.isolate(ctx, runs)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -108,4 +123,31 @@ func (w *Writer) drainOnce(ctx context.Context, batch int) (int, error) {
 		return 0, err
 	}
 	return len(recs), nil
+}
+
+// isolate writes a rejected batch's events one by one: those the store
+// rejects go to the dead-letter file; a transient error stops it (the
+// batch is read again, and the events written are written again:
+// idempotent).
+func (w *Writer) isolate(ctx context.Context, runs []Run) error {
+	for _, r := range runs {
+		start := time.Now()
+		err := w.Store.WriteRuns(ctx, []Run{r})
+		if w.OnWrite != nil {
+			w.OnWrite(1, time.Since(start), err)
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrRejected):
+			if derr := w.Spool.DeadLetter(r, err); derr != nil {
+				return derr
+			}
+			if w.OnDeadLetter != nil {
+				w.OnDeadLetter(r, err)
+			}
+		default:
+			return err
+		}
+	}
+	return nil
 }

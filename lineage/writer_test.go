@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,5 +79,87 @@ func TestWriterRetriesAndCommitsOnlyWhatItWrote(t *testing.T) {
 	}
 	if recs, _, _ := spool.Read(10); len(recs) != 0 {
 		t.Errorf("%d records left in the spool, want 0", len(recs))
+	}
+}
+
+// rejectingStore rejects, for good, any batch holding a run whose id is
+// in bad (a store's view of events it cannot take), and fails for a while
+// every write while down is set.
+type rejectingStore struct {
+	flakyStore
+	bad  map[string]bool
+	down bool
+}
+
+func (s *rejectingStore) WriteRuns(ctx context.Context, runs []Run) error {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down {
+		return errors.New("neo4j: connection refused")
+	}
+	for _, r := range runs {
+		if s.bad[r.RunID] {
+			return fmt.Errorf("write %d run events: %w: Neo.ClientError.Schema.TokenNameError", len(runs), ErrRejected)
+		}
+	}
+	return s.flakyStore.WriteRuns(ctx, runs)
+}
+
+// A batch the store rejects for good used to be retried forever, until the
+// spool filled: its rejected events now go to the dead-letter file, with
+// the error, and the rest flows on.
+func TestWriterPutsRejectedEventsAside(t *testing.T) {
+	dir := t.TempDir()
+	spool, err := OpenSpool(dir, SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	for i := 1; i <= 5; i++ {
+		b, _ := json.Marshal(Run{RunID: fmt.Sprintf("r%d", i), State: StateStart, Attempt: 1})
+		if err := spool.Append(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := &rejectingStore{bad: map[string]bool{"r2": true, "r4": true}}
+	var dead []string
+	w := &Writer{Spool: spool, Store: store, Batch: 10, OnDeadLetter: func(r Run, err error) { dead = append(dead, r.RunID) }}
+
+	// While the store is down, nothing is put aside and nothing committed.
+	store.down = true
+	if _, err := w.drainOnce(context.Background(), 10); err == nil || len(dead) != 0 || spool.Pending() == 0 {
+		t.Fatalf("store down: err %v, dead letters %v, pending %d; want an error, none, all pending", err, dead, spool.Pending())
+	}
+	store.down = false
+	if n, err := w.drainOnce(context.Background(), 10); err != nil || n != 5 {
+		t.Fatalf("drain = %d, %v", n, err)
+	}
+	var ids []string
+	for _, r := range store.written {
+		ids = append(ids, r.RunID)
+	}
+	if fmt.Sprint(ids) != "[r1 r3 r5]" || fmt.Sprint(dead) != "[r2 r4]" || spool.Pending() != 0 {
+		t.Errorf("written %v, dead letters %v, pending %d; want r1 r3 r5, r2 r4, 0", ids, dead, spool.Pending())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, DeadLetterFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for line := range strings.Lines(string(b)) {
+		var d struct {
+			Error string
+			Event Run
+		}
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, d.Event.RunID+": "+d.Error)
+	}
+	want := []string{"r2: write 1 run events: lineage: the store rejected the events: Neo.ClientError.Schema.TokenNameError",
+		"r4: write 1 run events: lineage: the store rejected the events: Neo.ClientError.Schema.TokenNameError"}
+	if fmt.Sprint(lines) != fmt.Sprint(want) {
+		t.Errorf("dead-letter file:\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }

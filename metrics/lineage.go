@@ -29,6 +29,9 @@ type Lineage struct {
 	CorruptRecords prometheus.Counter
 	// RefsInvalid counts dataset references left out as invalid.
 	RefsInvalid prometheus.Counter
+	// DeadLetters counts events Neo4j rejected for good, put in the
+	// spool's dead-letter file.
+	DeadLetters prometheus.Counter
 }
 
 // NewLineage defines the lineage metrics, with gauges reading spool, and
@@ -54,9 +57,12 @@ func NewLineage(reg prometheus.Registerer, spool SpoolStats, limit int64) (*Line
 		RefsInvalid: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pipewatch_lineage_refs_invalid_total", Help: "Dataset references left out as invalid, count; each is logged.",
 		}),
+		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "pipewatch_lineage_dead_letters_total", Help: "Lineage events Neo4j rejected for good, put in the spool's dead-letter file, count; each is logged.",
+		}),
 	}
 	cs := []prometheus.Collector{
-		m.EventsWritten, m.Writes, m.WriteDuration, m.EventsRefused, m.CorruptRecords, m.RefsInvalid,
+		m.EventsWritten, m.Writes, m.WriteDuration, m.EventsRefused, m.CorruptRecords, m.RefsInvalid, m.DeadLetters,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "pipewatch_lineage_spool_bytes", Help: "Size of the lineage spool on disk, bytes.",
 		}, func() float64 { return float64(spool.Bytes()) }),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -201,6 +202,10 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		}
 		lineageMetrics.Writes.WithLabelValues(status).Inc()
 		lineageMetrics.WriteDuration.Observe(took.Seconds())
+	}, OnDeadLetter: func(r lineage.Run, err error) {
+		lineageMetrics.DeadLetters.Inc()
+		log.Error("lineage event rejected by Neo4j for good: put in the spool's dead-letter file", zap.String("run_id", r.RunID),
+			zap.String("state", r.State), zap.String("file", filepath.Join(cfg.Lineage.SpoolDir, lineage.DeadLetterFile)), zap.Error(err))
 	}}
 	go func() { defer close(writerDone); writer.Run(writerCtx, cfg.ShutdownTimeout/2) }()
 	defer func() { stopWriter(); <-writerDone }() // after the worker drained: its last events get written

@@ -163,9 +163,30 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 		return nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("lineage: write %d run events (%d dataset links): %w", len(runs), len(ioRows), err)
+		err = fmt.Errorf("lineage: write %d run events (%d dataset links): %w", len(runs), len(ioRows), err)
+		if rejected(err) {
+			return fmt.Errorf("%w: %w", lineage.ErrRejected, err)
+		}
+		return err
 	}
 	return nil
+}
+
+// rejected tells an error Neo4j would give again for the same events (a
+// statement it cannot run on them, a constraint they break) from one that
+// passes (a connection, a deadlock, a leader change, a timeout) or one
+// about the whole store (authentication, a missing database): only the
+// first are put aside; the others are retried.
+func rejected(err error) bool {
+	var ne *neo4j.Neo4jError
+	if !errors.As(err, &ne) || neo4j.IsRetryable(err) {
+		return false
+	}
+	switch ne.Code {
+	case "Neo.ClientError.Schema.ConstraintValidationFailed", "Neo.ClientError.Schema.TokenNameError":
+		return true
+	}
+	return strings.HasPrefix(ne.Code, "Neo.ClientError.Statement.")
 }
 
 // datasetRows turns the runs' inputs and outputs into rows for

@@ -5,7 +5,10 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,5 +187,58 @@ RETURN count { (r)-[:CHILD_OF]->() } AS parents, count { (r)-[:INSTANCE_OF]->() 
 				t.Errorf("counts = %v, want one of each", m)
 			}
 		})
+	}
+}
+
+// A batch Neo4j rejects for good (here: a dataset without a kind, which
+// would be an empty label) used to be retried forever until the spool
+// filled. Its rejected event goes to the dead-letter file with Neo4j's
+// error, and the events around it are stored.
+func TestRejectedEventsGoToTheDeadLetterFileIntegration(t *testing.T) {
+	cfg := testenv.Config(t)
+	driver := testenv.Neo4j(t, cfg)
+	store := graph.NewStore(driver, cfg.Neo4j.Database)
+	ctx := context.Background()
+	dir := t.TempDir()
+	spool, err := lineage.OpenSpool(dir, lineage.SpoolOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spool.Close()
+	name := testenv.Name(t)
+	ids := []string{name + "-1", name + "-bad", name + "-3"}
+	t.Cleanup(func() {
+		_, _ = neo4j.ExecuteQuery(context.Background(), driver, `MATCH (r:Run) WHERE r.runId IN $ids DETACH DELETE r`,
+			map[string]any{"ids": ids}, neo4j.EagerResultTransformer, neo4j.ExecuteQueryWithDatabase(cfg.Neo4j.Database))
+	})
+	for _, id := range ids {
+		r := lineage.Run{RunID: id, JobKey: name, State: lineage.StateComplete, Attempt: 1, StartedAt: time.Now(), EndedAt: time.Now()}
+		if strings.HasSuffix(id, "-bad") {
+			r.Outputs = []lineage.Dataset{{Key: name, Version: "v1"}} // no kind
+		}
+		if err := spool.Append(r.AppendJSON(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var dead []string
+	w := &lineage.Writer{Spool: spool, Store: store, OnDeadLetter: func(r lineage.Run, err error) { dead = append(dead, r.RunID) }}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(wctx, 5*time.Second) }()
+	for deadline := time.Now().Add(30 * time.Second); spool.Pending() > 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	}
+	cancel()
+	<-done
+	if spool.Pending() != 0 || len(dead) != 1 || dead[0] != ids[1] {
+		t.Fatalf("pending %d, dead letters %v; want 0 and %s", spool.Pending(), dead, ids[1])
+	}
+	for _, id := range []string{ids[0], ids[2]} {
+		if r, err := store.GetRun(ctx, id); err != nil || r.State != lineage.StateComplete {
+			t.Errorf("run %s: %+v, %v; want it stored", id, r, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, lineage.DeadLetterFile))
+	if err != nil || !strings.Contains(string(b), `"runId":"`+ids[1]+`"`) || !strings.Contains(string(b), "Neo.ClientError.Schema.TokenNameError") {
+		t.Errorf("dead-letter file %q, %v; want the rejected event with Neo4j's error", b, err)
 	}
 }

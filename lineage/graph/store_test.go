@@ -1,9 +1,12 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
 
 	"github.com/pipewatch/pipewatch/lineage"
 )
@@ -39,6 +42,28 @@ func TestFoldRuns(t *testing.T) {
 		got := foldRuns(tt.events)
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRejectedTellsForGoodFromForAWhile(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"an empty label (a dataset without a kind)", &neo4j.Neo4jError{Code: "Neo.ClientError.Schema.TokenNameError"}, true},
+		{"a statement error", &neo4j.Neo4jError{Code: "Neo.ClientError.Statement.TypeError"}, true},
+		{"a constraint", &neo4j.Neo4jError{Code: "Neo.ClientError.Schema.ConstraintValidationFailed"}, true},
+		{"a deadlock", &neo4j.Neo4jError{Code: "Neo.TransientError.Transaction.DeadlockDetected"}, false},
+		{"bad credentials: the whole store, not these events", &neo4j.Neo4jError{Code: "Neo.ClientError.Security.Unauthorized"}, false},
+		{"a missing database", &neo4j.Neo4jError{Code: "Neo.ClientError.Database.DatabaseNotFound"}, false},
+		{"a connection", &neo4j.ConnectivityError{}, false},
+		{"anything else", errors.New("EOF"), false},
+	}
+	for _, tt := range tests {
+		if got := rejected(fmt.Errorf("lineage: write 3 run events: %w", tt.err)); got != tt.want {
+			t.Errorf("%s: rejected = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }
