@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/pipewatch/pipewatch/activities/cohort"
 )
@@ -27,7 +28,9 @@ func NumericColumns() []string {
 }
 
 // SchemaError is bad input: a missing column, a value that is not a
-// number, an empty file. It names where.
+// number, an empty file. It names where, never the value: the cells are
+// patient data, and the error goes to Temporal's history, logs and alert
+// emails.
 type SchemaError struct {
 	Column string
 	Row    int // 1-based data row; 0 for the header
@@ -57,8 +60,14 @@ func ReadCohort(r io.Reader, onRow func(n int)) (*Cohort, error) {
 	if err != nil {
 		return nil, &SchemaError{Reason: "header: " + err.Error()}
 	}
+	// A file saved by Excel starts with a byte order mark: not part of
+	// the first column's name.
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	col := map[string]int{}
 	for i, h := range header {
+		if j, dup := col[h]; dup && h != "" {
+			return nil, &SchemaError{Column: h, Reason: fmt.Sprintf("appears twice in the header (columns %d and %d): which is meant?", j+1, i+1)}
+		}
 		col[h] = i
 	}
 	for _, c := range cohort.Columns() {
@@ -80,21 +89,21 @@ func ReadCohort(r io.Reader, onRow func(n int)) (*Cohort, error) {
 		case "F", "M":
 			c.Female = append(c.Female, sex == "F")
 		default:
-			return nil, &SchemaError{Row: row, Column: "sex", Reason: fmt.Sprintf("%q is not F or M", sex)}
+			return nil, &SchemaError{Row: row, Column: "sex", Reason: "is not F or M"}
 		}
 		for _, name := range NumericColumns() {
 			cell := rec[col[name]]
 			v := math.NaN()
 			if cell != "" {
 				if v, err = strconv.ParseFloat(cell, 64); err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-					return nil, &SchemaError{Row: row, Column: name, Reason: fmt.Sprintf("%q is not a number", cell)}
+					return nil, &SchemaError{Row: row, Column: name, Reason: "is not a number"}
 				}
 			}
 			c.Numeric[name] = append(c.Numeric[name], v)
 		}
 		d := rec[col["diagnosis"]]
 		if d != "0" && d != "1" {
-			return nil, &SchemaError{Row: row, Column: "diagnosis", Reason: fmt.Sprintf("%q is not 0 or 1", d)}
+			return nil, &SchemaError{Row: row, Column: "diagnosis", Reason: "is not 0 or 1"}
 		}
 		c.Diagnosis = append(c.Diagnosis, float64(d[0]-'0'))
 		if onRow != nil {

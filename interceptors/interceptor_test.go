@@ -558,3 +558,20 @@ func TestOwnMachineryIsNotObserved(t *testing.T) {
 		})
 	}
 }
+
+// The metrics observer's series cache is keyed by the guarded label
+// values: keyed by raw names, it grew with every new step name, far past
+// the 200 the label admits.
+func TestMetricsSeriesCacheIsBounded(t *testing.T) {
+	m, err := metrics.NewPipeline(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := NewMetricsObserver(m)
+	for i := range 500 {
+		o.ObserveActivity(context.Background(), &Event{Kind: ActivityStarted, Pipeline: "p", Step: fmt.Sprintf("step-%d", i), Attempt: 1})
+	}
+	if n := len(o.byStep); n != MaxLabelValues+1 {
+		t.Errorf("%d cached series for 500 step names, want %d (200 and other)", n, MaxLabelValues+1)
+	}
+}

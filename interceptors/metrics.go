@@ -62,7 +62,10 @@ func (o *MetricsObserver) countEvent(k Kind) {
 }
 
 func (o *MetricsObserver) series(pipeline, step string) *stepSeries {
-	k := stepKey{pipeline, step}
+	// Keyed by the guarded label values, so the cache is bounded as the
+	// labels are (keyed by raw names it grew with every new name).
+	p, st := o.pipelines.Value(pipeline), o.steps.Value(step)
+	k := stepKey{p, st}
 	o.mu.RLock()
 	s := o.byStep[k]
 	o.mu.RUnlock()
@@ -74,7 +77,6 @@ func (o *MetricsObserver) series(pipeline, step string) *stepSeries {
 	if s = o.byStep[k]; s != nil {
 		return s
 	}
-	p, st := o.pipelines.Value(pipeline), o.steps.Value(step)
 	m := o.m
 	s = &stepSeries{
 		attempts: m.StepAttempts.WithLabelValues(p, st), retries: m.StepRetries.WithLabelValues(p, st),

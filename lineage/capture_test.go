@@ -23,6 +23,9 @@ func TestDatasetValidate(t *testing.T) {
 		{"no key, no version", ds(Model, " ", ""), "lineage: dataset \" \": key is empty\nversion is empty (use lineage.Digest of the content)"},
 		{"NaN metric", ds(Model, "m", "1").With(Metrics(map[string]float64{"auc": math.NaN()})), `lineage: dataset "m": metrics "auc" is NaN (want a finite number)`},
 		{"negative rows", ds(RawData, "r", "1").With(Rows(-3)), `lineage: dataset "r": rows -3 is negative`},
+		// Key "a" version "b@c" would have the id of key "a@b" version "c".
+		{"an @ in the version", ds(RawData, "a", "b@c"), `lineage: dataset "a": version "b@c" holds an @, which separates key and version in ids`},
+		{"an @ in the key is fine: ids split at the last", ds(RawData, "user@host:/data", "sha256:ab"), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

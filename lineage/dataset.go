@@ -68,6 +68,9 @@ type Dataset struct {
 }
 
 // VersionID is the dataset version's unique id in the graph: key@version.
+// A version holds no "@" (Validate refuses one), so the id splits at its
+// last "@": key "a@b" version "c" and key "a" version "b@c" cannot both
+// become "a@b@c".
 func (d Dataset) VersionID() string { return d.Key + "@" + d.Version }
 
 // Validate reports what makes d unusable as a reference.
@@ -81,6 +84,9 @@ func (d Dataset) Validate() error {
 	}
 	if strings.TrimSpace(d.Version) == "" {
 		errs = append(errs, errors.New("version is empty (use lineage.Digest of the content)"))
+	}
+	if strings.Contains(d.Version, "@") {
+		errs = append(errs, fmt.Errorf("version %q holds an @, which separates key and version in ids", d.Version))
 	}
 	if d.Facets != nil {
 		for facet, m := range map[string]map[string]float64{"quality": d.Facets.Quality, "metrics": d.Facets.Metrics} {

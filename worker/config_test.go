@@ -158,6 +158,17 @@ func TestLoadErrors(t *testing.T) {
 				"config: sentinel.query \"(TaskQueue = 'ml'\" has unbalanced parentheses",
 		},
 		{
+			name: "a day count too large for a duration",
+			env:  map[string]string{pw: "x", "PIPEWATCH_LOG_AUDIT_RETENTION": "213505d"},
+			want: `config: log.audit_retention (from PIPEWATCH_LOG_AUDIT_RETENTION): invalid duration "213505d": more than 106751d (about 292 years) does not fit`,
+		},
+		{
+			name: "a key set twice in the file",
+			file: "log:\n  retention: 30d\n  level: warn\n  retention: 90d\n",
+			env:  map[string]string{pw: "x"},
+			want: `config file "FILE": line 4: log.retention is set again (first on line 2): which is meant?`,
+		},
+		{
 			name: "not a mapping",
 			file: "temporal: 127.0.0.1:7233\n",
 			env:  map[string]string{pw: "x"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -126,9 +127,15 @@ func applyFile(cfg *Config, path string) error {
 			errs = append(errs, fmt.Errorf("config file %q: line %d: %s must be a mapping", path, n.Line, where))
 			return
 		}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			key := prefix + k.Value
+			if line, dup := seen[k.Value]; dup {
+				errs = append(errs, fmt.Errorf("config file %q: line %d: %s is set again (first on line %d): which is meant?", path, k.Line, key, line))
+				continue
+			}
+			seen[k.Value] = k.Line
 			if s, ok := byKey[key]; ok {
 				if v.Kind != yaml.ScalarNode {
 					errs = append(errs, fmt.Errorf("config file %q: line %d: %s must be a single value", path, v.Line, key))
@@ -293,6 +300,9 @@ func parseDuration(raw string) (time.Duration, error) {
 	v := strings.TrimSpace(raw)
 	if days, ok := strings.CutSuffix(v, "d"); ok {
 		if n, err := strconv.ParseUint(days, 10, 32); err == nil {
+			if n > uint64(math.MaxInt64/int64(day)) {
+				return 0, fmt.Errorf("invalid duration %q: more than %dd (about 292 years) does not fit", raw, math.MaxInt64/int64(day))
+			}
 			return time.Duration(n) * day, nil
 		}
 	}
