@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO    ?= go
 
-.PHONY: help run test unit bench lint build up down status clean
+.PHONY: help run test unit bench fuzz lint build up down status clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ unit: ## unit tests only; no stack needed
 
 bench: ## benchmarks; each result is a line `BENCH <name> <value> <unit>`
 	@scripts/bench.sh
+
+fuzz: ## every fuzz target for FUZZTIME each (default 60s)
+	@scripts/fuzz.sh $(FUZZTIME)
 
 lint: ## gofmt, go vet, staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind is a dataset's role in an ML pipeline; it becomes the label of its
@@ -84,6 +85,13 @@ func (d Dataset) Validate() error {
 	}
 	if strings.TrimSpace(d.Version) == "" {
 		errs = append(errs, errors.New("version is empty (use lineage.Digest of the content)"))
+	}
+	for _, f := range []struct{ what, v string }{{"key", d.Key}, {"version", d.Version}} {
+		if what, v := f.what, f.v; !utf8.ValidString(v) {
+			// JSON (the spool, Neo4j's driver) would turn it into another
+			// text: the id stored would not be the id the step gave.
+			errs = append(errs, fmt.Errorf("%s %q is not valid UTF-8", what, v))
+		}
 	}
 	if strings.Contains(d.Version, "@") {
 		errs = append(errs, fmt.Errorf("version %q holds an @, which separates key and version in ids", d.Version))

@@ -14,3 +14,5 @@ trap '"$ROOT/scripts/stack.sh" down --from "$record"' EXIT
 cd "$ROOT"
 export PIPEWATCH_INTEGRATION=1
 go test -tags integration -count=1 -timeout 30m "$@" ./...
+# Each fuzz target briefly (make fuzz runs them longer).
+"$ROOT/scripts/fuzz.sh" 3s
