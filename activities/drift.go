@@ -92,11 +92,10 @@ func (m *ML) CheckDrift(ctx context.Context, in DriftInput) (DriftReport, error)
 	if err != nil {
 		return DriftReport{}, fmt.Errorf("drift reference: %w", err)
 	}
-	data, err := os.ReadFile(in.Batch)
+	data, abs, err := m.readSource("drift batch", in.Batch)
 	if err != nil {
-		return DriftReport{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("drift batch %s: %v", in.Batch, err), "SourceError", nil)
+		return DriftReport{}, err
 	}
-	abs, _ := filepath.Abs(in.Batch)
 	if err := lineage.Input(ctx, lineage.Dataset{Kind: lineage.RawData, Key: "file://" + abs, Version: lineage.Digest(data)}); err != nil {
 		return DriftReport{}, err
 	}

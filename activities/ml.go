@@ -41,6 +41,12 @@ const (
 type ML struct {
 	// Store is the artifact folder.
 	Store string
+	// SourceRoots are the folders sources and batches may be read from (a
+	// workflow input names the file: without a bound it could name any
+	// file the worker can read). Empty means none: only the store.
+	SourceRoots []string
+	// MaxSourceBytes bounds a source or batch file. Zero means 1 GiB.
+	MaxSourceBytes int64
 	// Alerts raises data_quality alerts; nil raises none.
 	Alerts *alerts.Raiser
 	// MaxMissing fails validation when a column misses more than this
@@ -78,8 +84,10 @@ func (m *ML) put(stage, ext string, data []byte) (string, string, error) {
 
 // get reads an artifact back by its dataset reference, checking its digest.
 func (m *ML) get(stage, ext string, d lineage.Dataset) ([]byte, error) {
-	if len(d.Version) <= len("sha256:") {
-		return nil, fmt.Errorf("artifact %s: version %q is not a sha256 digest", d.Key, d.Version)
+	if !isDigest(d.Version) {
+		// It names a file: "sha256:../../x" must not reach the file system.
+		return nil, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("artifact %s: version %q is not a sha256 digest (sha256: and 64 hex digits)", d.Key, d.Version), "ArtifactError", nil)
 	}
 	b, err := os.ReadFile(filepath.Join(m.Store, stage, d.Version[len("sha256:"):]+ext))
 	if err != nil {
@@ -107,11 +115,10 @@ type IngestOutput struct {
 // the step, not retried, naming the column and row, and raises a
 // data_quality alert.
 func (m *ML) Ingest(ctx context.Context, in IngestInput) (IngestOutput, error) {
-	data, err := os.ReadFile(in.Source)
+	data, abs, err := m.readSource("ingest", in.Source)
 	if err != nil {
-		return IngestOutput{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("ingest %s: %v", in.Source, err), "SourceError", nil)
+		return IngestOutput{}, err
 	}
-	abs, _ := filepath.Abs(in.Source)
 	source := lineage.Dataset{Kind: lineage.DataSource, Key: "file://" + abs, Version: lineage.Digest(data)}
 	if err := lineage.Input(ctx, source); err != nil {
 		return IngestOutput{}, err

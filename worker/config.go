@@ -136,6 +136,12 @@ type MLConfig struct {
 	// predictions by content digest, and registry.json. Default
 	// .run/artifacts.
 	StoreDir string
+	// SourceRoots are the folders, comma-separated, that sources and
+	// batches named in workflow inputs may be read from (links followed).
+	// Default "." (the worker's working folder).
+	SourceRoots string
+	// MaxSourceBytes bounds a source or batch file. Default 1 GiB.
+	MaxSourceBytes int64
 }
 
 // AlertsConfig holds the alert settings.
@@ -243,7 +249,7 @@ func DefaultConfig() Config {
 			Retention: DefaultLogRetention, AuditRetention: DefaultAuditRetention,
 		},
 		Lineage: LineageConfig{SpoolDir: ".run/spool", SpoolMaxBytes: 1 << 30},
-		ML:      MLConfig{StoreDir: ".run/artifacts"},
+		ML:      MLConfig{StoreDir: ".run/artifacts", SourceRoots: ".", MaxSourceBytes: 1 << 30},
 		Sentinel: SentinelConfig{Enabled: true, WorkflowID: "pipewatch-sentinel", Interval: 10 * time.Second, DescribeRate: 50,
 			StepAttempts: 3, FailingFor: time.Minute, NotStartedFor: time.Minute, StuckAttempts: 3, TerminatedSeverity: "warning"},
 		Alerts: AlertsConfig{Cooldown: 5 * time.Minute, Channels: "log", WorkflowFailures: true, RetryAttempt: 3,
@@ -366,6 +372,12 @@ func (c Config) Validate() error {
 	}
 	if strings.TrimSpace(c.ML.StoreDir) == "" {
 		bad("ml.store_dir must not be empty")
+	}
+	if len(ChannelList(c.ML.SourceRoots)) == 0 {
+		bad("ml.source_roots must name at least one folder (sources are read only from there)")
+	}
+	if c.ML.MaxSourceBytes < 1 {
+		bad("ml.max_source_bytes %d must be positive", c.ML.MaxSourceBytes)
 	}
 	if c.Alerts.ResourceInterval < time.Second {
 		bad("alerts.resource_interval %s is below 1s", formatDuration(c.Alerts.ResourceInterval))

@@ -347,6 +347,8 @@ func settings() []setting {
 		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }},
 		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }},
 		{"ml.store_dir", "artifact folder of the reference ML pipeline", false, func(c *Config) any { return &c.ML.StoreDir }},
+		{"ml.source_roots", "folders, comma-separated, that sources named in workflow inputs may be read from", false, func(c *Config) any { return &c.ML.SourceRoots }},
+		{"ml.max_source_bytes", "bound on a source or batch file", false, func(c *Config) any { return &c.ML.MaxSourceBytes }},
 		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }},
 		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", false, func(c *Config) any { return &c.Alerts.Channels }},
 		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }},

@@ -166,7 +166,8 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if err != nil {
 		return err
 	}
-	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics}})
+	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics,
+		SourceRoots: ChannelList(cfg.ML.SourceRoots), MaxSourceBytes: cfg.ML.MaxSourceBytes}})
 	alerts.Register(w, raiser, notifiers)
 	fleet, err := metrics.NewFleet(reg.Prom)
 	if err != nil {

@@ -50,7 +50,7 @@ func TestBenchPipeline(t *testing.T) {
 		queue := "bench-ml-" + name
 		w := sdkworker.New(tc, queue, sdkworker.Options{Interceptors: ics})
 		w.RegisterWorkflowWithOptions(workflows.MLPipelineWorkflow, workflow.RegisterOptions{Name: workflows.MLPipelineName})
-		ml := &activities.ML{Store: t.TempDir()}
+		ml := &activities.ML{Store: t.TempDir(), SourceRoots: []string{os.TempDir()}}
 		for n, fn := range map[string]any{
 			activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
 			activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,

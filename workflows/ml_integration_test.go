@@ -31,6 +31,7 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	cfg.Temporal.TaskQueue = testenv.Name(t)
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.ML.StoreDir = t.TempDir()
+	cfg.ML.SourceRoots = os.TempDir() + ",../testdata" // the test's sources and batches
 	cfg.Alerts.CPUThreshold, cfg.Alerts.MemoryThreshold, cfg.Alerts.DiskThreshold = 0, 0, 0
 	testenv.StartWorker(t, cfg)
 	ctx := context.Background()

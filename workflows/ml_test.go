@@ -26,7 +26,7 @@ func mlEnv(t *testing.T, store string) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(MLPipelineWorkflow, workflow.RegisterOptions{Name: MLPipelineName})
 	env.RegisterWorkflowWithOptions(DriftMonitorWorkflow, workflow.RegisterOptions{Name: DriftMonitorName})
-	ml := &activities.ML{Store: store}
+	ml := &activities.ML{Store: store, SourceRoots: []string{"../testdata", os.TempDir()}}
 	for name, fn := range map[string]any{
 		activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
 		activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,
