@@ -3,7 +3,10 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,28 +27,54 @@ type readiness struct {
 	Checks map[string]string `json:"checks"`
 }
 
+// readyEvery is how often /readyz runs its checks at most: requests in
+// between get the last answer, so a flood of probes never becomes a flood
+// of calls to Temporal and Neo4j.
+const readyEvery = 2 * time.Second
+
+// MuxOptions configures NewMux. The zero value is ready to use.
+type MuxOptions struct {
+	// OnCheckError is told of every failed check with its full error;
+	// /readyz itself shows only its cause (see Cause). Nil ignores them.
+	OnCheckError func(name string, err error)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
 // NewMux serves /metrics, /healthz (the process is up) and /readyz (every
-// check passes, run concurrently; 503 with the failing checks otherwise).
-func NewMux(metrics http.Handler, checks []Check) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+// check passes, run concurrently at most every two seconds; 503 with each
+// failing check's cause otherwise: never a driver's raw error, which can
+// name hosts, users and databases).
+func NewMux(metrics http.Handler, checks []Check, opts MuxOptions) *http.ServeMux {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	var mu sync.Mutex
+	var last time.Time
+	var lastBody readiness
+	ready := func(ctx context.Context) readiness {
+		mu.Lock()
+		defer mu.Unlock()
+		if !last.IsZero() && now().Sub(last) < readyEvery {
+			return lastBody
+		}
 		body := readiness{Status: "ready", Checks: make(map[string]string, len(checks))}
-		var mu sync.Mutex
+		var bmu sync.Mutex
 		var wg sync.WaitGroup
 		for _, c := range checks {
 			wg.Go(func() {
-				ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
 				defer cancel()
 				result := "ok"
-				if err := c.Run(ctx); err != nil {
-					result = err.Error()
+				if err := c.Run(cctx); err != nil {
+					result = Cause(err)
+					if opts.OnCheckError != nil {
+						opts.OnCheckError(c.Name, err)
+					}
 				}
-				mu.Lock()
-				defer mu.Unlock()
+				bmu.Lock()
+				defer bmu.Unlock()
 				body.Checks[c.Name] = result
 				if result != "ok" {
 					body.Status = "not ready"
@@ -53,6 +82,16 @@ func NewMux(metrics http.Handler, checks []Check) *http.ServeMux {
 			})
 		}
 		wg.Wait()
+		last, lastBody = now(), body
+		return body
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		body := ready(r.Context())
 		code := http.StatusOK
 		if body.Status != "ready" {
 			code = http.StatusServiceUnavailable
@@ -60,6 +99,26 @@ func NewMux(metrics http.Handler, checks []Check) *http.ServeMux {
 		writeJSON(w, code, body)
 	})
 	return mux
+}
+
+// Cause says why a check failed in a few words, without the error's
+// detail (hosts, users, databases): "no answer in 3s", "connection
+// refused", "authentication failed", "spool nearly full", or "unavailable".
+func Cause(err error) string {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "timeout"):
+		return fmt.Sprintf("no answer in %s", checkTimeout)
+	case strings.Contains(msg, "connection refused"):
+		return "connection refused"
+	case strings.Contains(msg, "unauthorized") || strings.Contains(msg, "authentication") || strings.Contains(msg, "credentials"):
+		return "authentication failed"
+	case strings.Contains(msg, "spool holds"):
+		return "spool nearly full: is Neo4j reachable?"
+	case strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist"):
+		return "not found (namespace or database)"
+	}
+	return "unavailable (see the worker log)"
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -152,8 +152,15 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 			{Name: "temporal", Run: func(ctx context.Context) error { return CheckTemporal(ctx, tc, cfg.Temporal.Namespace) }},
 			{Name: "neo4j", Run: func(ctx context.Context) error { return CheckNeo4j(ctx, driver, cfg.Neo4j.Database) }},
 			{Name: "lineage_spool", Run: func(context.Context) error { return spool.Check() }},
-		}),
+		}, MuxOptions{OnCheckError: func(name string, err error) {
+			log.Warn("readiness check failed", zap.String("check", name), zap.Error(err))
+		}}),
+		// Bounds for slow or idle clients (a scrape of /metrics takes
+		// well under a second).
 		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
