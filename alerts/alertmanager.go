@@ -2,7 +2,8 @@ package alerts
 
 import (
 	"context"
-	"fmt"
+	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,8 +16,13 @@ import (
 // from now, so it stays active while the alert workflow runs; a resolved or
 // closed alert is posted with endsAt now, which resolves it.
 type AlertmanagerNotifier struct {
-	// URL is Alertmanager's base URL, e.g. http://127.0.0.1:9093.
+	// URL is Alertmanager's base URL, e.g. http://127.0.0.1:9093. Secret:
+	// it may hold credentials; errors name its scheme and host only.
 	URL string
+	// Username and Password log in with HTTP basic auth (Alertmanager's
+	// web.config basic_auth_users); BearerToken sends a bearer token
+	// instead (a proxy in front of it). Secrets. Empty: neither.
+	Username, Password, BearerToken string
 	// GeneratorURL links back, e.g. to the Temporal UI; optional.
 	GeneratorURL string
 	// Client defaults to one with a 10s timeout.
@@ -69,9 +75,16 @@ func (a AlertmanagerNotifier) Notify(ctx context.Context, n Notification) error 
 	}
 	u, err := url.JoinPath(a.URL, "/api/v2/alerts")
 	if err != nil {
-		return nonRetryable(fmt.Errorf("alertmanager: url: %w", err))
+		return nonRetryable(errors.New("alertmanager: alerts.alertmanager_url is not a valid URL")) // its text may hold credentials
 	}
-	return postJSON(ctx, a.Client, "alertmanager", u, []amAlert{alert}, nil)
+	headers := map[string]string{}
+	switch {
+	case a.BearerToken != "":
+		headers["Authorization"] = "Bearer " + a.BearerToken
+	case a.Username != "":
+		headers["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(a.Username+":"+a.Password))
+	}
+	return postJSON(ctx, a.Client, "alertmanager", u, []amAlert{alert}, headers)
 }
 
 // promLabel makes s a valid Prometheus label name.

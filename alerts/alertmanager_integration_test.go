@@ -5,19 +5,31 @@ package alerts
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // startAlertmanager runs Debian's prometheus-alertmanager on a free
 // loopback port with a receiver that sends nowhere, and returns its URL.
 func startAlertmanager(t *testing.T) string {
+	t.Helper()
+	return startAlertmanagerWith(t, "")
+}
+
+// startAlertmanagerWith runs it with a web configuration (basic auth,
+// TLS): Alertmanager's --web.config.file.
+func startAlertmanagerWith(t *testing.T, webConfig string) string {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus-alertmanager")
 	if err != nil {
@@ -36,8 +48,15 @@ func startAlertmanager(t *testing.T) string {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=")
+	args := []string{"--config.file=" + cfg, "--storage.path=" + filepath.Join(dir, "data"), "--web.listen-address=" + addr, "--cluster.listen-address="}
+	if webConfig != "" {
+		web := filepath.Join(dir, "web.yml")
+		if err := os.WriteFile(web, []byte(webConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--web.config.file="+web)
+	}
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +65,7 @@ func startAlertmanager(t *testing.T) string {
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if resp, err := http.Get(url + "/-/ready"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return url
 			}
 		}
@@ -121,5 +140,44 @@ func TestAlertmanagerNotifierIntegration(t *testing.T) {
 	bad := AlertmanagerNotifier{URL: "http://127.0.0.1:1"}
 	if err := bad.Notify(context.Background(), n); err == nil || err.Error() != "alertmanager: post to http://127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused" {
 		t.Errorf("unreachable: %v", err)
+	}
+}
+
+// An Alertmanager behind basic auth (its web.config basic_auth_users): the
+// channel logs in with alerts.alertmanager_user and _password; without
+// them the 401 is final, and no error shows a credential.
+func TestAlertmanagerBasicAuthIntegration(t *testing.T) {
+	hash, err := bcrypt.GenerateFromPassword([]byte("am-s3cret"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := startAlertmanagerWith(t, "basic_auth_users:\n  pipewatch: "+string(hash)+"\n")
+	n := sample()
+	n.Key = "basic-auth-" + fmt.Sprint(time.Now().UnixNano())
+
+	anonymous := AlertmanagerNotifier{URL: url}
+	err = anonymous.Notify(context.Background(), n)
+	var app *temporal.ApplicationError
+	if err == nil || !errors.As(err, &app) || !app.NonRetryable() || !strings.Contains(err.Error(), "401 Unauthorized") {
+		t.Fatalf("without credentials: %v, want a final 401", err)
+	}
+	wrong := AlertmanagerNotifier{URL: url, Username: "pipewatch", Password: "guess"}
+	if err := wrong.Notify(context.Background(), n); err == nil || strings.Contains(err.Error(), "guess") {
+		t.Fatalf("a wrong password: %v, want an error that does not show it", err)
+	}
+	am := AlertmanagerNotifier{URL: url, Username: "pipewatch", Password: "am-s3cret"}
+	if err := am.Notify(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, url+"/api/v2/alerts?filter="+fmt.Sprintf("alert_key%%3D%%22%s%%22", n.Key), nil)
+	req.SetBasicAuth("pipewatch", "am-s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got []struct{ Labels map[string]string }
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || len(got) != 1 || got[0].Labels["alert_key"] != n.Key {
+		t.Errorf("alertmanager holds %+v, %v; want the alert", got, err)
 	}
 }

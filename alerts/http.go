@@ -23,7 +23,7 @@ func postJSON(ctx context.Context, c *http.Client, what, target string, body any
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(b))
 	if err != nil {
-		return nonRetryable(fmt.Errorf("%s: %w", what, err))
+		return nonRetryable(fmt.Errorf("%s: the URL is not valid", what)) // its text may hold a token
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range headers {

@@ -172,8 +172,14 @@ type AlertsConfig struct {
 	SMTPAddr, SMTPFrom, SMTPTo string
 	SMTPUser, SMTPPassword     string
 	SMTPAllowPlain             bool
-	// AlertmanagerURL sets up the alertmanager channel.
+	// AlertmanagerURL sets up the alertmanager channel. Secret: such URLs
+	// may carry credentials.
 	AlertmanagerURL string
+	// AlertmanagerUser and AlertmanagerPassword log in to Alertmanager with
+	// basic auth; AlertmanagerToken sends a bearer token instead; both
+	// secrets (the password and the token). AlertmanagerCA is a PEM bundle
+	// to verify an https Alertmanager with (default: the system roots).
+	AlertmanagerUser, AlertmanagerPassword, AlertmanagerToken, AlertmanagerCA string
 	// CPUThreshold, MemoryThreshold and DiskThreshold (percent of the
 	// host, the disk holding the spool) raise resource_threshold warnings,
 	// critical from CriticalThreshold; 0 turns one off. Sampled every
@@ -350,7 +356,15 @@ func (c Config) Validate() error {
 	}
 	if c.Alerts.AlertmanagerURL != "" {
 		if u, err := url.Parse(c.Alerts.AlertmanagerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("alerts.alertmanager_url %q is not an http(s) URL", c.Alerts.AlertmanagerURL)
+			bad("alerts.alertmanager_url is not an http(s) URL") // secret: not shown
+		}
+	}
+	if c.Alerts.AlertmanagerToken != "" && c.Alerts.AlertmanagerUser != "" {
+		bad("alerts.alertmanager_token and alerts.alertmanager_user are both set: choose bearer or basic auth")
+	}
+	if c.Alerts.AlertmanagerCA != "" {
+		if _, err := os.Stat(c.Alerts.AlertmanagerCA); err != nil {
+			bad("alerts.alertmanager_ca %q: file not readable: %v", c.Alerts.AlertmanagerCA, errors.Unwrap(err))
 		}
 	}
 	if c.Alerts.SMTPAddr != "" {

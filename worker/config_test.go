@@ -51,7 +51,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown field in a section",
 			file: "temporal:\n  address: 127.0.0.1:7233\n  colour: blue\n",
 			env:  map[string]string{pw: "x"},
-			want: `config file "FILE": line 3: unknown field "temporal.colour" (known: address, api_key, namespace, task_queue, tls_ca, tls_cert, tls_key, ui_url)`,
+			want: `config file "FILE": line 3: unknown field "temporal.colour" (known: address, api_key, api_key_file, namespace, task_queue, tls_ca, tls_cert, tls_key, ui_url)`,
 		},
 		{
 			name: "unknown top-level field",
@@ -291,6 +291,56 @@ func TestSecretsMasked(t *testing.T) {
 	back.Neo4j.Password = cfg.Neo4j.Password
 	if back != cfg {
 		t.Errorf("round trip:\n got %#v\nwant %#v", back, cfg)
+	}
+}
+
+// Secrets come from files too (<key>_file, as Docker and Kubernetes mount
+// them), so none has to be on a command line that ps shows; a bad file is
+// named, its content never. The Alertmanager URL may hold credentials: it
+// is a secret everywhere.
+func TestSecretsFromFilesAndTheAlertmanagerURL(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "neo4j-password")
+	if err := os.WriteFile(pwFile, []byte("from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const amURL = "https://pipewatch:am-s3cret@alerts.internal:9093"
+	cfg, err := Load(Sources{LookupEnv: env(map[string]string{"PIPEWATCH_ALERTS_ALERTMANAGER_URL": amURL}),
+		Flags: flags(t, "--neo4j-password-file", pwFile)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Neo4j.Password != "from-a-file" || cfg.Alerts.AlertmanagerURL != amURL {
+		t.Errorf("password %q, alertmanager url %q", cfg.Neo4j.Password, cfg.Alerts.AlertmanagerURL)
+	}
+	var printed strings.Builder
+	_ = Print(&printed, cfg)
+	if strings.Contains(printed.String(), "am-s3cret") || !strings.Contains(printed.String(), `  alertmanager_url: "********"`) {
+		t.Errorf("the alertmanager url is not masked:\n%s", printed.String())
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"a missing file", map[string]string{"PIPEWATCH_NEO4J_PASSWORD_FILE": filepath.Join(dir, "none")},
+			`config: neo4j.password_file (from PIPEWATCH_NEO4J_PASSWORD_FILE): read "` + filepath.Join(dir, "none") + `": no such file or directory`},
+		{"an empty file", map[string]string{"PIPEWATCH_NEO4J_PASSWORD_FILE": empty},
+			`config: neo4j.password_file (from PIPEWATCH_NEO4J_PASSWORD_FILE): "` + empty + `" is empty`},
+		{"a bad alertmanager url is not shown", map[string]string{"PIPEWATCH_NEO4J_PASSWORD": "x", "PIPEWATCH_ALERTS_ALERTMANAGER_URL": "am-s3cret@nohost"},
+			"config: alerts.alertmanager_url is not an http(s) URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(Sources{LookupEnv: env(tt.env)})
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
 	}
 }
 

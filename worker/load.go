@@ -191,7 +191,7 @@ func knownUnder(prefix string) []string {
 func Print(w io.Writer, c Config) error {
 	var buf bytes.Buffer
 	section := ""
-	for _, s := range settings() {
+	for _, s := range fields() {
 		sec, name, nested := strings.Cut(s.key, ".")
 		if !nested {
 			sec, name = "", s.key
@@ -242,6 +242,10 @@ type setting struct {
 	help   string
 	secret bool
 	ref    func(*Config) any // *string, *int64, *bool or *time.Duration
+	// fromFile: the value names a file holding the secret at ref (the
+	// <secret>_file twin of every secret), as Docker and Kubernetes mount
+	// secrets: never on a command line visible in ps.
+	fromFile bool
 }
 
 func (s setting) flag() string {
@@ -253,6 +257,19 @@ func (s setting) env() string {
 }
 
 func (s setting) set(c *Config, raw string) error {
+	if s.fromFile {
+		path := strings.TrimSpace(raw)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read %q: %w", path, errors.Unwrap(err))
+		}
+		secret := strings.TrimRight(string(b), "\r\n")
+		if secret == "" {
+			return fmt.Errorf("%q is empty", path)
+		}
+		*s.ref(c).(*string) = secret
+		return nil
+	}
 	switch p := s.ref(c).(type) {
 	case *string:
 		*p = strings.TrimSpace(raw)
@@ -281,6 +298,9 @@ func (s setting) set(c *Config, raw string) error {
 }
 
 func (s setting) get(c *Config) string {
+	if s.fromFile {
+		return "" // what it read is the secret's value
+	}
 	switch p := s.ref(c).(type) {
 	case *string:
 		return *p
@@ -321,66 +341,83 @@ func formatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// settings lists every configuration field, in the order Print shows them.
+// settings lists every configuration field, in the order Print shows them,
+// then the <secret>_file twin of every secret.
 func settings() []setting {
+	all := fields()
+	for _, s := range all {
+		if s.secret {
+			all = append(all, setting{key: s.key + "_file", help: "file holding the " + strings.TrimSuffix(s.help, " (secret)") +
+				"; for secrets out of ps and shell history", ref: s.ref, fromFile: true})
+		}
+	}
+	return all
+}
+
+// fields lists every configuration field, in the order Print shows them.
+func fields() []setting {
 	return []setting{
-		{"temporal.address", "Temporal frontend host:port", false, func(c *Config) any { return &c.Temporal.Address }},
-		{"temporal.namespace", "Temporal namespace", false, func(c *Config) any { return &c.Temporal.Namespace }},
-		{"temporal.task_queue", "task queue the worker polls", false, func(c *Config) any { return &c.Temporal.TaskQueue }},
-		{"temporal.ui_url", "Temporal Web UI base URL, for printed links", false, func(c *Config) any { return &c.Temporal.UIURL }},
-		{"temporal.tls_cert", "PEM client certificate for mTLS", false, func(c *Config) any { return &c.Temporal.TLSCert }},
-		{"temporal.tls_key", "PEM client key for mTLS", false, func(c *Config) any { return &c.Temporal.TLSKey }},
-		{"temporal.tls_ca", "PEM CA bundle to verify the server (default: system roots)", false, func(c *Config) any { return &c.Temporal.TLSCA }},
-		{"temporal.api_key", "Temporal API key (secret)", true, func(c *Config) any { return &c.Temporal.APIKey }},
-		{"neo4j.uri", "Neo4j Bolt URI", false, func(c *Config) any { return &c.Neo4j.URI }},
-		{"neo4j.auth", "Neo4j authentication: basic or none", false, func(c *Config) any { return &c.Neo4j.Auth }},
-		{"neo4j.user", "Neo4j user", false, func(c *Config) any { return &c.Neo4j.User }},
-		{"neo4j.password", "Neo4j password (secret)", true, func(c *Config) any { return &c.Neo4j.Password }},
-		{"neo4j.database", "Neo4j database for lineage", false, func(c *Config) any { return &c.Neo4j.Database }},
-		{"http.addr", "listen address for /metrics, /healthz, /readyz", false, func(c *Config) any { return &c.HTTP.Addr }},
-		{"log.dir", "folder for pipewatch.log and audit.log", false, func(c *Config) any { return &c.Log.Dir }},
-		{"log.level", "log level: debug, info, warn, error", false, func(c *Config) any { return &c.Log.Level }},
-		{"log.console_level", "lowest level also printed to stderr: debug, info, warn, error, off", false, func(c *Config) any { return &c.Log.ConsoleLevel }},
-		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }},
-		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }},
-		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }},
-		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }},
-		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }},
-		{"ml.store_dir", "artifact folder of the reference ML pipeline", false, func(c *Config) any { return &c.ML.StoreDir }},
-		{"ml.source_roots", "folders, comma-separated, that sources named in workflow inputs may be read from", false, func(c *Config) any { return &c.ML.SourceRoots }},
-		{"ml.max_source_bytes", "bound on a source or batch file", false, func(c *Config) any { return &c.ML.MaxSourceBytes }},
-		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }},
-		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", false, func(c *Config) any { return &c.Alerts.Channels }},
-		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }},
-		{"alerts.routes", "routes by type and severity before the defaults: \"type=data_drift -> email; severity>=critical -> alertmanager\"", false, func(c *Config) any { return &c.Alerts.Routes }},
-		{"alerts.cooldowns", "cooldowns by type and severity: \"data_drift=1h, :critical=1m\"", false, func(c *Config) any { return &c.Alerts.Cooldowns }},
-		{"alerts.webhook_url", "URL the webhook channel posts to (secret: may hold a token)", true, func(c *Config) any { return &c.Alerts.WebhookURL }},
-		{"alerts.webhook_slack", "post a Slack-compatible body", false, func(c *Config) any { return &c.Alerts.WebhookSlack }},
-		{"alerts.smtp_addr", "SMTP server host:port for the email channel", false, func(c *Config) any { return &c.Alerts.SMTPAddr }},
-		{"alerts.smtp_from", "sender address of alert emails", false, func(c *Config) any { return &c.Alerts.SMTPFrom }},
-		{"alerts.smtp_to", "recipients of alert emails, comma-separated", false, func(c *Config) any { return &c.Alerts.SMTPTo }},
-		{"alerts.smtp_user", "SMTP login (PLAIN auth)", false, func(c *Config) any { return &c.Alerts.SMTPUser }},
-		{"alerts.smtp_password", "SMTP password (secret)", true, func(c *Config) any { return &c.Alerts.SMTPPassword }},
-		{"alerts.smtp_allow_plain", "send email without TLS when the server offers no STARTTLS", false, func(c *Config) any { return &c.Alerts.SMTPAllowPlain }},
-		{"alerts.alertmanager_url", "Prometheus Alertmanager base URL for the alertmanager channel", false, func(c *Config) any { return &c.Alerts.AlertmanagerURL }},
-		{"alerts.cpu_threshold", "host CPU percent that raises a resource_threshold warning; 0 off", false, func(c *Config) any { return &c.Alerts.CPUThreshold }},
-		{"alerts.memory_threshold", "host memory percent that raises a warning; 0 off", false, func(c *Config) any { return &c.Alerts.MemoryThreshold }},
-		{"alerts.disk_threshold", "percent of the spool's disk that raises a warning; 0 off", false, func(c *Config) any { return &c.Alerts.DiskThreshold }},
-		{"alerts.critical_threshold", "percent at which a resource alert is critical", false, func(c *Config) any { return &c.Alerts.CriticalThreshold }},
-		{"alerts.resource_interval", "how often host resources are sampled", false, func(c *Config) any { return &c.Alerts.ResourceInterval }},
-		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", false, func(c *Config) any { return &c.Alerts.RetryAttempt }},
-		{"alerts.workflow_failures", "alert when a pipeline run fails", false, func(c *Config) any { return &c.Alerts.WorkflowFailures }},
-		{"sentinel.enabled", "start the sentinel, the namespace's one watcher of every pipeline through Temporal's records", false, func(c *Config) any { return &c.Sentinel.Enabled }},
-		{"sentinel.workflow_id", "the sentinel's workflow id: one per namespace", false, func(c *Config) any { return &c.Sentinel.WorkflowID }},
-		{"sentinel.namespace", "namespace the sentinel watches (default: temporal.namespace)", false, func(c *Config) any { return &c.Sentinel.Namespace }},
-		{"sentinel.query", "visibility query narrowing the pipelines watched (default: every workflow but pipewatch's own)", false, func(c *Config) any { return &c.Sentinel.Query }},
-		{"sentinel.interval", "pause between sentinel scans", false, func(c *Config) any { return &c.Sentinel.Interval }},
-		{"sentinel.describe_rate", "bound on the sentinel's describe calls per second", false, func(c *Config) any { return &c.Sentinel.DescribeRate }},
-		{"sentinel.step_attempts", "failed attempts (retries left) that make a step a problem", false, func(c *Config) any { return &c.Sentinel.StepAttempts }},
-		{"sentinel.failing_for", "how long a step or workflow task may keep failing before it is a problem", false, func(c *Config) any { return &c.Sentinel.FailingFor }},
-		{"sentinel.not_started_for", "how long a step or workflow task may wait for a worker", false, func(c *Config) any { return &c.Sentinel.NotStartedFor }},
-		{"sentinel.stuck_attempts", "failed workflow task attempts that make a pipeline stuck", false, func(c *Config) any { return &c.Sentinel.StuckAttempts }},
-		{"sentinel.terminated_severity", "severity of the alert about a terminated pipeline: info, warning, critical", false, func(c *Config) any { return &c.Sentinel.TerminatedSeverity }},
-		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }},
+		{"temporal.address", "Temporal frontend host:port", false, func(c *Config) any { return &c.Temporal.Address }, false},
+		{"temporal.namespace", "Temporal namespace", false, func(c *Config) any { return &c.Temporal.Namespace }, false},
+		{"temporal.task_queue", "task queue the worker polls", false, func(c *Config) any { return &c.Temporal.TaskQueue }, false},
+		{"temporal.ui_url", "Temporal Web UI base URL, for printed links", false, func(c *Config) any { return &c.Temporal.UIURL }, false},
+		{"temporal.tls_cert", "PEM client certificate for mTLS", false, func(c *Config) any { return &c.Temporal.TLSCert }, false},
+		{"temporal.tls_key", "PEM client key for mTLS", false, func(c *Config) any { return &c.Temporal.TLSKey }, false},
+		{"temporal.tls_ca", "PEM CA bundle to verify the server (default: system roots)", false, func(c *Config) any { return &c.Temporal.TLSCA }, false},
+		{"temporal.api_key", "Temporal API key (secret)", true, func(c *Config) any { return &c.Temporal.APIKey }, false},
+		{"neo4j.uri", "Neo4j Bolt URI", false, func(c *Config) any { return &c.Neo4j.URI }, false},
+		{"neo4j.auth", "Neo4j authentication: basic or none", false, func(c *Config) any { return &c.Neo4j.Auth }, false},
+		{"neo4j.user", "Neo4j user", false, func(c *Config) any { return &c.Neo4j.User }, false},
+		{"neo4j.password", "Neo4j password (secret)", true, func(c *Config) any { return &c.Neo4j.Password }, false},
+		{"neo4j.database", "Neo4j database for lineage", false, func(c *Config) any { return &c.Neo4j.Database }, false},
+		{"http.addr", "listen address for /metrics, /healthz, /readyz", false, func(c *Config) any { return &c.HTTP.Addr }, false},
+		{"log.dir", "folder for pipewatch.log and audit.log", false, func(c *Config) any { return &c.Log.Dir }, false},
+		{"log.level", "log level: debug, info, warn, error", false, func(c *Config) any { return &c.Log.Level }, false},
+		{"log.console_level", "lowest level also printed to stderr: debug, info, warn, error, off", false, func(c *Config) any { return &c.Log.ConsoleLevel }, false},
+		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }, false},
+		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }, false},
+		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }, false},
+		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }, false},
+		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }, false},
+		{"ml.store_dir", "artifact folder of the reference ML pipeline", false, func(c *Config) any { return &c.ML.StoreDir }, false},
+		{"ml.source_roots", "folders, comma-separated, that sources named in workflow inputs may be read from", false, func(c *Config) any { return &c.ML.SourceRoots }, false},
+		{"ml.max_source_bytes", "bound on a source or batch file", false, func(c *Config) any { return &c.ML.MaxSourceBytes }, false},
+		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }, false},
+		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", false, func(c *Config) any { return &c.Alerts.Channels }, false},
+		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }, false},
+		{"alerts.routes", "routes by type and severity before the defaults: \"type=data_drift -> email; severity>=critical -> alertmanager\"", false, func(c *Config) any { return &c.Alerts.Routes }, false},
+		{"alerts.cooldowns", "cooldowns by type and severity: \"data_drift=1h, :critical=1m\"", false, func(c *Config) any { return &c.Alerts.Cooldowns }, false},
+		{"alerts.webhook_url", "URL the webhook channel posts to (secret: may hold a token)", true, func(c *Config) any { return &c.Alerts.WebhookURL }, false},
+		{"alerts.webhook_slack", "post a Slack-compatible body", false, func(c *Config) any { return &c.Alerts.WebhookSlack }, false},
+		{"alerts.smtp_addr", "SMTP server host:port for the email channel", false, func(c *Config) any { return &c.Alerts.SMTPAddr }, false},
+		{"alerts.smtp_from", "sender address of alert emails", false, func(c *Config) any { return &c.Alerts.SMTPFrom }, false},
+		{"alerts.smtp_to", "recipients of alert emails, comma-separated", false, func(c *Config) any { return &c.Alerts.SMTPTo }, false},
+		{"alerts.smtp_user", "SMTP login (PLAIN auth)", false, func(c *Config) any { return &c.Alerts.SMTPUser }, false},
+		{"alerts.smtp_password", "SMTP password (secret)", true, func(c *Config) any { return &c.Alerts.SMTPPassword }, false},
+		{"alerts.smtp_allow_plain", "send email without TLS when the server offers no STARTTLS", false, func(c *Config) any { return &c.Alerts.SMTPAllowPlain }, false},
+		{"alerts.alertmanager_url", "Prometheus Alertmanager base URL for the alertmanager channel (secret: may hold credentials)", true, func(c *Config) any { return &c.Alerts.AlertmanagerURL }, false},
+		{"alerts.alertmanager_user", "Alertmanager basic-auth user", false, func(c *Config) any { return &c.Alerts.AlertmanagerUser }, false},
+		{"alerts.alertmanager_password", "Alertmanager basic-auth password (secret)", true, func(c *Config) any { return &c.Alerts.AlertmanagerPassword }, false},
+		{"alerts.alertmanager_token", "Alertmanager bearer token (secret)", true, func(c *Config) any { return &c.Alerts.AlertmanagerToken }, false},
+		{"alerts.alertmanager_ca", "PEM CA bundle to verify an https Alertmanager (default: system roots)", false, func(c *Config) any { return &c.Alerts.AlertmanagerCA }, false},
+		{"alerts.cpu_threshold", "host CPU percent that raises a resource_threshold warning; 0 off", false, func(c *Config) any { return &c.Alerts.CPUThreshold }, false},
+		{"alerts.memory_threshold", "host memory percent that raises a warning; 0 off", false, func(c *Config) any { return &c.Alerts.MemoryThreshold }, false},
+		{"alerts.disk_threshold", "percent of the spool's disk that raises a warning; 0 off", false, func(c *Config) any { return &c.Alerts.DiskThreshold }, false},
+		{"alerts.critical_threshold", "percent at which a resource alert is critical", false, func(c *Config) any { return &c.Alerts.CriticalThreshold }, false},
+		{"alerts.resource_interval", "how often host resources are sampled", false, func(c *Config) any { return &c.Alerts.ResourceInterval }, false},
+		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", false, func(c *Config) any { return &c.Alerts.RetryAttempt }, false},
+		{"alerts.workflow_failures", "alert when a pipeline run fails", false, func(c *Config) any { return &c.Alerts.WorkflowFailures }, false},
+		{"sentinel.enabled", "start the sentinel, the namespace's one watcher of every pipeline through Temporal's records", false, func(c *Config) any { return &c.Sentinel.Enabled }, false},
+		{"sentinel.workflow_id", "the sentinel's workflow id: one per namespace", false, func(c *Config) any { return &c.Sentinel.WorkflowID }, false},
+		{"sentinel.namespace", "namespace the sentinel watches (default: temporal.namespace)", false, func(c *Config) any { return &c.Sentinel.Namespace }, false},
+		{"sentinel.query", "visibility query narrowing the pipelines watched (default: every workflow but pipewatch's own)", false, func(c *Config) any { return &c.Sentinel.Query }, false},
+		{"sentinel.interval", "pause between sentinel scans", false, func(c *Config) any { return &c.Sentinel.Interval }, false},
+		{"sentinel.describe_rate", "bound on the sentinel's describe calls per second", false, func(c *Config) any { return &c.Sentinel.DescribeRate }, false},
+		{"sentinel.step_attempts", "failed attempts (retries left) that make a step a problem", false, func(c *Config) any { return &c.Sentinel.StepAttempts }, false},
+		{"sentinel.failing_for", "how long a step or workflow task may keep failing before it is a problem", false, func(c *Config) any { return &c.Sentinel.FailingFor }, false},
+		{"sentinel.not_started_for", "how long a step or workflow task may wait for a worker", false, func(c *Config) any { return &c.Sentinel.NotStartedFor }, false},
+		{"sentinel.stuck_attempts", "failed workflow task attempts that make a pipeline stuck", false, func(c *Config) any { return &c.Sentinel.StuckAttempts }, false},
+		{"sentinel.terminated_severity", "severity of the alert about a terminated pipeline: info, warning, critical", false, func(c *Config) any { return &c.Sentinel.TerminatedSeverity }, false},
+		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }, false},
 	}
 }

@@ -2,10 +2,13 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -88,7 +91,11 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if err != nil {
 		return err
 	}
-	notifiers := &alerts.Notifiers{Channels: Notifiers(cfg.Alerts, alertLog), Log: alertLog, Audit: logs.Audit, Metrics: alertMetrics}
+	channels, err := Notifiers(cfg.Alerts, alertLog)
+	if err != nil {
+		return err
+	}
+	notifiers := &alerts.Notifiers{Channels: channels, Log: alertLog, Audit: logs.Audit, Metrics: alertMetrics}
 	for ch := range notifiers.Channels { // zeros from the start, so rates and "none sent" show
 		for _, kind := range []string{alerts.KindFirst, alerts.KindSummary, alerts.KindEscalation, alerts.KindResolved, alerts.KindClosed} {
 			for _, status := range []string{"sent", "failed"} {
@@ -355,8 +362,9 @@ func AlertPolicy(c AlertsConfig, searchAttributes bool) alerts.Policy {
 	}
 }
 
-// Notifiers are the alert channels the configuration sets up.
-func Notifiers(c AlertsConfig, log *zap.Logger) map[string]alerts.Notifier {
+// Notifiers are the alert channels the configuration sets up; an
+// Alertmanager CA bundle that is no PEM is an error naming the file.
+func Notifiers(c AlertsConfig, log *zap.Logger) (map[string]alerts.Notifier, error) {
 	ns := map[string]alerts.Notifier{"log": alerts.LogNotifier{Log: log}}
 	if c.WebhookURL != "" {
 		ns["webhook"] = alerts.WebhookNotifier{URL: c.WebhookURL, Slack: c.WebhookSlack}
@@ -366,9 +374,22 @@ func Notifiers(c AlertsConfig, log *zap.Logger) map[string]alerts.Notifier {
 			Username: c.SMTPUser, Password: c.SMTPPassword, AllowPlain: c.SMTPAllowPlain}
 	}
 	if c.AlertmanagerURL != "" {
-		ns["alertmanager"] = alerts.AlertmanagerNotifier{URL: c.AlertmanagerURL}
+		am := alerts.AlertmanagerNotifier{URL: c.AlertmanagerURL, Username: c.AlertmanagerUser, Password: c.AlertmanagerPassword,
+			BearerToken: c.AlertmanagerToken}
+		if c.AlertmanagerCA != "" {
+			pem, err := os.ReadFile(c.AlertmanagerCA)
+			if err != nil {
+				return nil, fmt.Errorf("alerts.alertmanager_ca %q: %w", c.AlertmanagerCA, err)
+			}
+			roots := x509.NewCertPool()
+			if !roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("alerts.alertmanager_ca %q holds no PEM certificate", c.AlertmanagerCA)
+			}
+			am.Client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+		}
+		ns["alertmanager"] = am
 	}
-	return ns
+	return ns, nil
 }
 
 func closeLogged(log *zap.Logger, what string, closeFn func() error) {
