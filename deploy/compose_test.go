@@ -24,6 +24,7 @@ type compose struct {
 		Environment map[string]string `yaml:"environment"`
 		Volumes     []string
 		Entrypoint  []string
+		Ports       []string
 	}
 	Volumes map[string]any
 }
@@ -42,7 +43,26 @@ func TestComposeFile(t *testing.T) {
 	if err := yaml.Unmarshal(b, &c); err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
+	// Nothing exposed beyond the machine, and no password with a default:
+	// each one the user sets in .env, which .env.example lists.
+	example, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`\$\{([A-Z_]+)(:[-?])`).FindAllStringSubmatch(string(b), -1) {
+		if strings.Contains(m[1], "PASSWORD") && m[2] != ":?" {
+			t.Errorf("${%s} has a default: a password everybody knows", m[1])
+		}
+		if m[2] == ":?" && !strings.Contains(string(example), "\n"+m[1]+"=") {
+			t.Errorf("${%s} is required but .env.example does not list it", m[1])
+		}
+	}
 	for name, s := range c.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("service %s publishes %s on every interface, want 127.0.0.1 only", name, p)
+			}
+		}
 		if (s.Image == "") == (s.Build == "") {
 			t.Errorf("service %s needs an image or a build, not both", name)
 		}
@@ -66,9 +86,10 @@ func TestComposeFile(t *testing.T) {
 	// The worker's environment loads and validates as its configuration.
 	pw := c.Services["pipewatch"]
 	defaults := regexp.MustCompile(`\$\{[A-Z_]+:-([^}]*)\}`)
+	required := regexp.MustCompile(`\$\{[A-Z_]+:\?[^}]*\}`)
 	env := map[string]string{}
 	for k, v := range pw.Environment {
-		env[k] = defaults.ReplaceAllString(v, "$1")
+		env[k] = required.ReplaceAllString(defaults.ReplaceAllString(v, "$1"), "from-the-env-file")
 	}
 	cfg, err := worker.Load(worker.Sources{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if err != nil {
