@@ -96,7 +96,11 @@ func (m *ML) CheckDrift(ctx context.Context, in DriftInput) (DriftReport, error)
 	if err != nil {
 		return DriftReport{}, err
 	}
-	if err := lineage.Input(ctx, lineage.Dataset{Kind: lineage.RawData, Key: "file://" + abs, Version: lineage.Digest(data)}); err != nil {
+	batchSet := lineage.Dataset{Kind: lineage.RawData, Key: "file://" + abs, Version: lineage.Digest(data)}
+	if err := m.auditRead(ctx, "drift check", batchSet); err != nil {
+		return DriftReport{}, err
+	}
+	if err := lineage.Input(ctx, batchSet); err != nil {
 		return DriftReport{}, err
 	}
 	batch, err := ReadCohort(bytes.NewReader(data), nil)

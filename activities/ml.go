@@ -55,6 +55,10 @@ type ML struct {
 	MaxMissing, WarnMissing float64
 	// Drift receives the drift monitor's gauges; nil records none.
 	Drift *metrics.Drift
+	// Audit records each read of a source (data_access) and each model
+	// registration and promotion (model_deployment) in the audit log; nil
+	// records none.
+	Audit AuditFunc
 
 	registry sync.Mutex // registry.json is read, changed and written whole
 }
@@ -120,6 +124,9 @@ func (m *ML) Ingest(ctx context.Context, in IngestInput) (IngestOutput, error) {
 		return IngestOutput{}, err
 	}
 	source := lineage.Dataset{Kind: lineage.DataSource, Key: "file://" + abs, Version: lineage.Digest(data)}
+	if err := m.auditRead(ctx, "ingest", source); err != nil {
+		return IngestOutput{}, err
+	}
 	if err := lineage.Input(ctx, source); err != nil {
 		return IngestOutput{}, err
 	}
@@ -557,6 +564,20 @@ func (m *ML) Register(ctx context.Context, in RegisterInput) (Registration, erro
 	}
 	r := Registration{Version: len(entries) + 1, Promoted: in.Evaluation.AUC >= bar}
 	r.Reason = fmt.Sprintf("AUC %.3f %s the bar %.2f", in.Evaluation.AUC, map[bool]string{true: "passes", false: "misses"}[r.Promoted], bar)
+	// Recorded before the registry changes: a retry after a failed write
+	// records again rather than not at all.
+	actions := []string{"registered"}
+	if r.Promoted {
+		actions = append(actions, "promoted")
+	}
+	for _, action := range actions {
+		if err := m.audit(ctx, AuditModelDeployment, map[string]any{
+			"action": action, "model": in.Model.Key, "model_version": in.Model.VersionID(), "registry_version": r.Version,
+			"auc": in.Evaluation.AUC, "min_auc": bar, "reason": r.Reason,
+		}); err != nil {
+			return Registration{}, err
+		}
+	}
 	entries = append(entries, registryEntry{Version: r.Version, Model: in.Model, Reference: in.Reference, Evaluation: in.Evaluation, Promoted: r.Promoted})
 	b, err := json.MarshalIndent(entries, "", "  ")
 	if err != nil {

@@ -1,7 +1,6 @@
 package logging
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -25,11 +24,20 @@ const (
 	AuditAlertNotify  AuditEvent = "alert_notification"
 	AuditAlertAction  AuditEvent = "alert_action" // silence, resolve
 	AuditConfigChange AuditEvent = "configuration_change"
-	// AuditChainRestart is written by New, as actor "pipewatch", when the
-	// audit log ends in a line that does not verify; its details name the
-	// file, line, reason and the line's SHA-256.
+	// AuditChainRestart is written, as actor "pipewatch", when the audit
+	// log ends in a line that does not verify (New), or after a write was
+	// cut short (a full disk); its details name the line's SHA-256, so
+	// verification reports that line as torn, not as tampering.
 	AuditChainRestart AuditEvent = "audit_chain_restart"
+	// AuditCheckpoint seals the chain up to it with a keyed MAC
+	// (log.audit_key): written every CheckpointEvery records, at start and
+	// at close. Without the key, a rewritten log cannot carry valid ones.
+	AuditCheckpoint AuditEvent = "audit_checkpoint"
 )
+
+// CheckpointEvery is how many records a keyed audit log writes between
+// checkpoints.
+const CheckpointEvery = 100
 
 // auditActor is the actor of the records pipewatch writes itself.
 const auditActor = "pipewatch"
@@ -50,6 +58,14 @@ type Audit struct {
 	clock Clock
 	seq   uint64
 	prev  string
+	// key signs checkpoints; nil writes none. unsealed counts records
+	// since the last one.
+	key      []byte
+	unsealed int
+	// torn is the SHA-256 of a line a failed write cut short, "" if none,
+	// comma-separated if the restart record meant to name one was cut
+	// short too: a restart record before the next record names them.
+	torn string
 }
 
 // auditBody is an audit record without its hash. Field order is the JSON
@@ -74,8 +90,8 @@ const auditTail = len(hashKey) + 2*sha256.Size + len(`"}`)
 // the chain goes on from the newest line that does, and the first record
 // written is an AuditChainRestart naming the bad line, which stays in place
 // for VerifyAudit to report.
-func openAudit(w *rotatingFile, clock Clock) (*Audit, *AuditError, error) {
-	a := &Audit{w: w, clock: clock}
+func openAudit(w *rotatingFile, clock Clock, key []byte) (*Audit, *AuditError, error) {
+	a := &Audit{w: w, clock: clock, key: key}
 	last, bad, err := lastAuditRecord(w.dir, w.base)
 	if err != nil {
 		return nil, nil, err
@@ -83,14 +99,24 @@ func openAudit(w *rotatingFile, clock Clock) (*Audit, *AuditError, error) {
 	if last != nil {
 		a.seq, a.prev = last.seq, last.hash
 	}
-	if bad == nil {
-		return a, nil, nil
+	if bad != nil {
+		details := map[string]any{"file": filepath.Base(bad.Path), "line": bad.Line, "reason": bad.Reason, "line_sha256": bad.sum}
+		if err := a.Record(AuditChainRestart, auditActor, details); err != nil {
+			return nil, nil, err
+		}
 	}
-	details := map[string]any{"file": filepath.Base(bad.Path), "line": bad.Line, "reason": bad.Reason, "line_sha256": bad.sum}
-	if err := a.Record(AuditChainRestart, auditActor, details); err != nil {
-		return nil, nil, err
+	if a.key != nil && a.seq > 0 {
+		a.mu.Lock()
+		err := a.checkpoint()
+		a.mu.Unlock()
+		if err != nil {
+			return nil, nil, err
+		}
 	}
-	return a, &bad.AuditError, nil
+	if bad != nil {
+		return a, &bad.AuditError, nil
+	}
+	return a, nil, nil
 }
 
 // Record appends one record and syncs it to disk before returning. The
@@ -102,6 +128,55 @@ func (a *Audit) Record(event AuditEvent, actor string, details map[string]any) e
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := a.mend(); err != nil {
+		return err
+	}
+	if err := a.write(event, actor, details); err != nil {
+		return err
+	}
+	if a.key != nil && a.unsealed >= CheckpointEvery {
+		return a.checkpoint()
+	}
+	return nil
+}
+
+// mend records, before event is written, that the last write was cut
+// short: a restart record names the torn line, so verification reports it
+// as torn, not as tampering. (The file ends the open line itself before
+// the next write.) Called with a.mu held.
+func (a *Audit) mend() error {
+	if a.torn == "" {
+		return nil
+	}
+	if err := a.write(AuditChainRestart, auditActor, map[string]any{"reason": "a write was cut short (a full disk?)", "line_sha256": a.torn}); err != nil {
+		return err
+	}
+	a.torn = ""
+	return nil
+}
+
+// checkpoint writes a keyed checkpoint sealing the chain so far. Called
+// with a.mu held.
+func (a *Audit) checkpoint() error {
+	return a.write(AuditCheckpoint, auditActor, map[string]any{"hmac": checkpointMAC(a.key, a.seq+1, a.prev)})
+}
+
+// Close writes a last checkpoint when the log is keyed and records came
+// since the one before; the file itself is closed with the logs.
+func (a *Audit) seal() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.key == nil || a.unsealed == 0 {
+		return nil
+	}
+	if err := a.mend(); err != nil {
+		return err
+	}
+	return a.checkpoint()
+}
+
+// write appends one record and syncs it. Called with a.mu held.
+func (a *Audit) write(event AuditEvent, actor string, details map[string]any) error {
 	body, err := json.Marshal(auditBody{
 		TS:       a.clock.Now().UTC().Format(timeLayout),
 		Seq:      a.seq + 1,
@@ -120,9 +195,23 @@ func (a *Audit) Record(event AuditEvent, actor string, details map[string]any) e
 	line = append(line, hash...)
 	line = append(line, "\"}\n"...)
 	n, err := a.w.Write(line)
-	if n == len(line) {
-		// On disk even if rotation failed: the chain moves on.
+	switch {
+	case n >= len(line)-1:
+		// On disk even if rotation failed (or all but the newline, which
+		// the file adds before the next write): the chain moves on.
 		a.seq, a.prev = a.seq+1, hash
+		if event == AuditCheckpoint {
+			a.unsealed = 0
+		} else {
+			a.unsealed++
+		}
+	case n > 0:
+		h := sha256.Sum256(line[:n])
+		sum := hex.EncodeToString(h[:])
+		if a.torn != "" {
+			sum = a.torn + "," + sum
+		}
+		a.torn = sum
 	}
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", event, err)
@@ -207,42 +296,17 @@ func (e *AuditError) Unwrap() error { return ErrAuditTampered }
 
 // VerifyAudit checks the hash chain across the given files, oldest first
 // (as AuditFiles lists them), and returns an *AuditError for the first bad
-// line. The first record's prev_hash and seq are taken on trust, since
-// retention removes the chain's start.
+// line that is not a torn line a restart record names (VerifyAuditFiles
+// reports them all). The first record's prev_hash and seq are taken on
+// trust, since retention removes the chain's start.
 func VerifyAudit(paths ...string) error {
-	var prev auditLine
-	first := true
-	for _, p := range paths {
-		f, err := os.Open(p)
-		if err != nil {
-			return fmt.Errorf("verify audit: %w", err)
-		}
-		r := bufio.NewReader(f)
-		for n := 1; ; n++ {
-			line, err := r.ReadBytes('\n')
-			if len(line) == 0 && errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil && !errors.Is(err, io.EOF) {
-				_ = f.Close()
-				return fmt.Errorf("verify audit: read %q: %w", p, err)
-			}
-			rec, reason := parseAuditLine(bytes.TrimSuffix(line, []byte("\n")))
-			switch {
-			case reason != "":
-			case !first && rec.prev != prev.hash:
-				reason = "prev_hash does not match the record before"
-			case !first && rec.seq != prev.seq+1:
-				reason = fmt.Sprintf("seq %d does not follow %d", rec.seq, prev.seq)
-			}
-			if reason != "" {
-				_ = f.Close()
-				return &AuditError{Path: p, Line: n, Reason: reason}
-			}
-			prev, first = rec, false
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("verify audit: close %q: %w", p, err)
+	rep, err := VerifyAuditFiles(nil, paths...)
+	if err != nil {
+		return err
+	}
+	for _, p := range rep.Problems {
+		if !p.Torn {
+			return &AuditError{Path: p.Path, Line: p.Line, Reason: p.Reason}
 		}
 	}
 	return nil

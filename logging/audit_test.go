@@ -257,10 +257,14 @@ func TestAuditTornLastLineRestartsTheChain(t *testing.T) {
 	if !strings.Contains(console.String(), "WARN") || !strings.Contains(console.String(), "audit chain restarted") {
 		t.Errorf("console = %q, want a warning about the restart", console.String())
 	}
-	// The torn line stays the first bad line; without it the chain holds.
-	var ae *AuditError
-	if err := VerifyAudit(path); !errors.As(err, &ae) || ae.Line != 2 {
-		t.Errorf("VerifyAudit = %v, want line 2 named", err)
+	// The torn line stays, reported as torn (the restart names it), not as
+	// tampering; without it the chain holds too.
+	if err := VerifyAudit(path); err != nil {
+		t.Errorf("VerifyAudit = %v, want the torn line recorded, not tampering", err)
+	}
+	rep, err := VerifyAuditFiles(nil, path)
+	if err != nil || len(rep.Problems) != 1 || !rep.Problems[0].Torn || rep.Problems[0].Line != 2 || rep.Tampered() {
+		t.Errorf("report %+v, %v; want line 2 torn, nothing tampered", rep, err)
 	}
 	kept := append(lines[:1:1], lines[2:]...)
 	if err := os.WriteFile(path, []byte(strings.Join(kept, "\n")+"\n"), 0o640); err != nil {
@@ -335,5 +339,35 @@ func TestAuditConcurrentRecordsChain(t *testing.T) {
 	}
 	if n != 100 {
 		t.Errorf("%d records, want 100", n)
+	}
+}
+
+// A crash between a record and its newline leaves a whole record with no
+// newline: the next start ends the line, so the next record is not glued
+// to it, and the chain holds with no restart needed.
+func TestAuditLastRecordWithoutNewline(t *testing.T) {
+	dir := t.TempDir()
+	clock := newFakeClock(time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC))
+	writeAudit(t, dir, clock, 2)
+	path := filepath.Join(dir, "audit.log")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, bytes.TrimSuffix(b, []byte("\n")), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	l := newLoggers(t, Options{Dir: dir, Clock: clock})
+	if err := l.Audit.Record(AuditAlertAck, "bob", nil); err != nil {
+		t.Fatal(err)
+	}
+	closeLoggers(t, l)
+	lines := auditLines(t, path)
+	if len(lines) != 3 || !strings.Contains(lines[2], `"seq":3,"event":"alert_acknowledgement"`) {
+		t.Fatalf("audit.log = %q, want 3 records, the third the ack", lines)
+	}
+	rep, err := VerifyAuditFiles(nil, path)
+	if err != nil || len(rep.Problems) != 0 || rep.Records != 3 {
+		t.Errorf("report %+v, %v; want 3 records and no problems", rep, err)
 	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// always written through and synced. Zero means 1s; negative writes
 	// every line at once.
 	FlushInterval time.Duration
+	// AuditKey signs the audit log's checkpoints (HMAC-SHA256), so that
+	// whoever holds it can tell a rewritten or cut log (VerifyAuditFiles).
+	// Secret: never logged. Nil writes no checkpoints.
+	AuditKey []byte
 }
 
 // Loggers are pipewatch's main and audit logs.
@@ -107,7 +111,7 @@ func New(opts Options) (*Loggers, error) {
 		core = zapcore.NewTee(core, zapcore.NewCore(zapcore.NewConsoleEncoder(consoleEncoderConfig()), console, *consoleLevel))
 	}
 	logger := zap.New(core, zap.WithClock(zapClock{opts.Clock}), zap.AddCaller(), zap.ErrorOutput(console))
-	audit, bad, err := openAudit(auditFile, opts.Clock)
+	audit, bad, err := openAudit(auditFile, opts.Clock, opts.AuditKey)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("logging: %w", err), mainFile.Close(), auditFile.Close())
 	}
@@ -189,8 +193,9 @@ func parseLevel(s string) (zapcore.Level, bool) {
 // Close flushes and closes both logs' files. The loggers must not be used
 // afterwards (their writes fail); a second Close does nothing.
 func (l *Loggers) Close() error {
-	_ = l.Main.Sync() // the console may be a terminal, which cannot sync; the files report below
-	return errors.Join(l.main.Close(), l.audit.Close())
+	_ = l.Main.Sync()      // the console may be a terminal, which cannot sync; the files report below
+	serr := l.Audit.seal() // a keyed log ends with a checkpoint
+	return errors.Join(serr, l.main.Close(), l.audit.Close())
 }
 
 // jsonEncoderConfig encodes the file's lines: ts, level, caller, msg, then

@@ -15,6 +15,7 @@ cd "$ROOT"
 . "$ROOT/scripts/env.sh"
 out=$(mktemp)
 record=$RUN_DIR/started-by-bench
+"$ROOT/scripts/deps.sh"
 "$ROOT/scripts/stack.sh" up --record "$record"
 trap 'rm -f "$out"; "$ROOT/scripts/stack.sh" down --from "$record"' EXIT
 export PIPEWATCH_INTEGRATION=1

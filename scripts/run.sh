@@ -10,6 +10,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/env.sh
 . "$ROOT/scripts/env.sh"
 
+"$ROOT/scripts/deps.sh"
 "$ROOT/scripts/stack.sh" up
 
 PIDFILE=$RUN_DIR/worker.pid

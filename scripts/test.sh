@@ -7,12 +7,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=scripts/env.sh
 . "$ROOT/scripts/env.sh"
 
+"$ROOT/scripts/deps.sh" test
 record=$RUN_DIR/started-by-test
 "$ROOT/scripts/stack.sh" up --record "$record"
 trap '"$ROOT/scripts/stack.sh" down --from "$record"' EXIT
 
 cd "$ROOT"
 export PIPEWATCH_INTEGRATION=1
-go test -tags integration -count=1 -timeout 30m "$@" ./...
+# -race over every package: the worker is concurrent to its core.
+go test -race -tags integration -count=1 -timeout 30m "$@" ./...
 # Each fuzz target briefly (make fuzz runs them longer).
 "$ROOT/scripts/fuzz.sh" 3s

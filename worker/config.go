@@ -225,6 +225,11 @@ type LogConfig struct {
 	// AuditRetention is how long rotated audit log files are kept.
 	// Default 2557d (7 years).
 	AuditRetention time.Duration
+	// AuditKey signs the audit log's checkpoints (HMAC-SHA256), so that
+	// whoever holds it detects a log cut short or rewritten (`pipewatch
+	// audit verify --key-file`). Empty writes no checkpoints. Secret:
+	// never logged; best given as log.audit_key_file.
+	AuditKey string
 }
 
 // Default values, exported so the README and tests can name them.
@@ -452,6 +457,10 @@ func (c Config) Validate() error {
 		bad("log.audit_retention %s is shorter than log.retention %s: the audit log must be kept at least as long",
 			formatDuration(c.Log.AuditRetention), formatDuration(c.Log.Retention))
 	}
+	if n := len(c.Log.AuditKey); n > 0 && n < minAuditKey {
+		// secret: its length is named, never its value
+		bad("log.audit_key is %d bytes, below the minimum of %d: make one with `head -c 32 /dev/urandom | base64`", n, minAuditKey)
+	}
 	if strings.TrimSpace(c.Lineage.SpoolDir) == "" {
 		bad("lineage.spool_dir must not be empty")
 	}
@@ -468,6 +477,9 @@ func (c Config) Validate() error {
 func neo4jSchemes() []string {
 	return []string{"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"}
 }
+
+// minAuditKey is the shortest log.audit_key accepted, in bytes.
+const minAuditKey = 16
 
 // logLevels are the accepted values of log.level.
 func logLevels() []string { return []string{"debug", "info", "warn", "error"} }

@@ -308,19 +308,31 @@ func TestSecretsFromFilesAndTheAlertmanagerURL(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const auditKey = "audit-k3y-0123456789abcdef"
+	keyFile := filepath.Join(dir, "audit-key")
+	if err := os.WriteFile(keyFile, []byte(auditKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	const amURL = "https://pipewatch:am-s3cret@alerts.internal:9093"
-	cfg, err := Load(Sources{LookupEnv: env(map[string]string{"PIPEWATCH_ALERTS_ALERTMANAGER_URL": amURL}),
+	cfg, err := Load(Sources{LookupEnv: env(map[string]string{"PIPEWATCH_ALERTS_ALERTMANAGER_URL": amURL, "PIPEWATCH_LOG_AUDIT_KEY_FILE": keyFile}),
 		Flags: flags(t, "--neo4j-password-file", pwFile)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Neo4j.Password != "from-a-file" || cfg.Alerts.AlertmanagerURL != amURL {
-		t.Errorf("password %q, alertmanager url %q", cfg.Neo4j.Password, cfg.Alerts.AlertmanagerURL)
+	if cfg.Neo4j.Password != "from-a-file" || cfg.Alerts.AlertmanagerURL != amURL || cfg.Log.AuditKey != auditKey {
+		t.Errorf("password %q, alertmanager url %q, audit key %q", cfg.Neo4j.Password, cfg.Alerts.AlertmanagerURL, cfg.Log.AuditKey)
 	}
 	var printed strings.Builder
 	_ = Print(&printed, cfg)
-	if strings.Contains(printed.String(), "am-s3cret") || !strings.Contains(printed.String(), `  alertmanager_url: "********"`) {
-		t.Errorf("the alertmanager url is not masked:\n%s", printed.String())
+	for _, secret := range []string{"am-s3cret", auditKey} {
+		if strings.Contains(printed.String(), secret) || strings.Contains(fmt.Sprintf("%#v", cfg), secret) {
+			t.Errorf("a secret is shown:\n%s", printed.String())
+		}
+	}
+	for _, line := range []string{`  alertmanager_url: "********"`, `  audit_key: "********"`} {
+		if !strings.Contains(printed.String(), line) {
+			t.Errorf("printed configuration lacks %s:\n%s", line, printed.String())
+		}
 	}
 	tests := []struct {
 		name string
@@ -333,6 +345,8 @@ func TestSecretsFromFilesAndTheAlertmanagerURL(t *testing.T) {
 			`config: neo4j.password_file (from PIPEWATCH_NEO4J_PASSWORD_FILE): "` + empty + `" is empty`},
 		{"a bad alertmanager url is not shown", map[string]string{"PIPEWATCH_NEO4J_PASSWORD": "x", "PIPEWATCH_ALERTS_ALERTMANAGER_URL": "am-s3cret@nohost"},
 			"config: alerts.alertmanager_url is not an http(s) URL"},
+		{"a short audit key is not shown", map[string]string{"PIPEWATCH_NEO4J_PASSWORD": "x", "PIPEWATCH_LOG_AUDIT_KEY": "short-k3y"},
+			"config: log.audit_key is 9 bytes, below the minimum of 16: make one with `head -c 32 /dev/urandom | base64`"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -377,6 +377,7 @@ func fields() []setting {
 		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }, false},
 		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }, false},
 		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }, false},
+		{"log.audit_key", "key that signs audit checkpoints (HMAC-SHA256), so a cut or rewritten audit log is detected (secret)", true, func(c *Config) any { return &c.Log.AuditKey }, false},
 		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }, false},
 		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }, false},
 		{"ml.store_dir", "artifact folder of the reference ML pipeline", false, func(c *Config) any { return &c.ML.StoreDir }, false},

@@ -23,8 +23,17 @@ func OpenLogs(cfg LogConfig, console io.Writer) (*logging.Loggers, error) {
 		MaxSizeBytes:   cfg.MaxSizeBytes,
 		MainRetention:  cfg.Retention,
 		AuditRetention: cfg.AuditRetention,
+		AuditKey:       auditKey(cfg.AuditKey),
 		Console:        console,
 	})
+}
+
+// auditKey is the audit key's bytes; nil when none is set.
+func auditKey(k string) []byte {
+	if k == "" {
+		return nil
+	}
+	return []byte(k)
 }
 
 // lastConfigFile keeps the previous start's configuration (secrets masked)

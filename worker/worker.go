@@ -181,7 +181,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		return err
 	}
 	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics,
-		SourceRoots: ChannelList(cfg.ML.SourceRoots), MaxSourceBytes: cfg.ML.MaxSourceBytes}})
+		SourceRoots: ChannelList(cfg.ML.SourceRoots), MaxSourceBytes: cfg.ML.MaxSourceBytes, Audit: StepAudit(logs.Audit)}})
 	alerts.Register(w, raiser, notifiers)
 	fleet, err := metrics.NewFleet(reg.Prom)
 	if err != nil {
@@ -331,6 +331,19 @@ func Register(w sdkworker.Registry, steps Steps) {
 	if steps.Demo != nil {
 		w.RegisterActivityWithOptions(steps.Demo.Greet, activity.RegisterOptions{Name: activities.DemoGreetName})
 		w.RegisterActivityWithOptions(steps.Demo.Count, activity.RegisterOptions{Name: activities.DemoCountName})
+	}
+}
+
+// StepAudit writes the ML steps' audit records to audit, the user the
+// run's context carries (interceptors.WithUserID) as the actor, or
+// "pipewatch" when it carries none.
+func StepAudit(audit *logging.Audit) activities.AuditFunc {
+	return func(ctx context.Context, event string, details map[string]any) error {
+		actor := interceptors.UserID(ctx)
+		if actor == "" {
+			actor = "pipewatch"
+		}
+		return audit.Record(logging.AuditEvent(event), actor, details)
 	}
 }
 

@@ -4,6 +4,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,9 +17,11 @@ import (
 	"github.com/pipewatch/pipewatch/activities"
 	"github.com/pipewatch/pipewatch/activities/cohort"
 	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
+	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/workflows"
 )
 
@@ -33,8 +36,11 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	cfg.ML.StoreDir = t.TempDir()
 	cfg.ML.SourceRoots = os.TempDir() + ",../testdata" // the test's sources and batches
 	cfg.Alerts.CPUThreshold, cfg.Alerts.MemoryThreshold, cfg.Alerts.DiskThreshold = 0, 0, 0
+	cfg.Log.Dir = t.TempDir()
+	cfg.Log.AuditKey = "integration-audit-key-0123456789"
 	testenv.StartWorker(t, cfg)
-	ctx := context.Background()
+	// Started as alice would with `pipewatch run ml`: the audit log's actor.
+	ctx := interceptors.WithUserID(context.Background(), "alice")
 	tc := testenv.Temporal(t, cfg)
 	// The committed sample, with its first patient renamed for this run:
 	// versions are content digests, shared by every run that makes the same
@@ -58,6 +64,37 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	}
 	if res.Evaluation.AUC < 0.9 || !res.Registration.Promoted || res.Rows != 199 {
 		t.Errorf("result %+v", res)
+	}
+	// The audit log holds who read which source version in which run, and
+	// the registration and promotion, by alice; its chain verifies with
+	// the key.
+	files, err := logging.AuditFiles(cfg.Log.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audited []string
+	if err := logging.ReadAudit(files, func(r logging.AuditRecord) (bool, error) {
+		if r.Event == logging.AuditDataAccess || r.Event == logging.AuditModelDeploy {
+			audited = append(audited, fmt.Sprintf("%s %s %v %v %v %v", r.Event, r.Actor, r.Details["run_id"] == run.GetRunID(),
+				r.Details["dataset_version"], r.Details["action"], r.Details["model_version"]))
+		}
+		return true, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(source)
+	sum, _ := os.ReadFile(source)
+	want := []string{
+		"data_access alice true file://" + abs + "@" + lineage.Digest(sum) + " <nil> <nil>",
+		"model_deployment alice true <nil> registered " + res.Model.VersionID(),
+		"model_deployment alice true <nil> promoted " + res.Model.VersionID(),
+	}
+	if !slices.Equal(audited, want) {
+		t.Errorf("audit records:\n%s\nwant\n%s", strings.Join(audited, "\n"), strings.Join(want, "\n"))
+	}
+	// A fresh log: no checkpoint until 100 records or the worker stops.
+	if rep, err := logging.VerifyAuditFiles([]byte(cfg.Log.AuditKey), files...); err != nil || len(rep.Problems) != 0 || rep.Records != rep.Unsealed || rep.Records < 3 {
+		t.Errorf("audit log: %s, %+v, %v; want it clean", rep, rep.Problems, err)
 	}
 
 	store := graph.NewStore(testenv.Neo4j(t, cfg), cfg.Neo4j.Database)

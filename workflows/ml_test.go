@@ -1,11 +1,13 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,12 +23,17 @@ import (
 
 func mlEnv(t *testing.T, store string) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
+	return mlEnvFor(t, &activities.ML{Store: store, SourceRoots: []string{"../testdata", os.TempDir()}})
+}
+
+// mlEnvFor is mlEnv with the steps of ml.
+func mlEnvFor(t *testing.T, ml *activities.ML) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(MLPipelineWorkflow, workflow.RegisterOptions{Name: MLPipelineName})
 	env.RegisterWorkflowWithOptions(DriftMonitorWorkflow, workflow.RegisterOptions{Name: DriftMonitorName})
-	ml := &activities.ML{Store: store, SourceRoots: []string{"../testdata", os.TempDir()}}
 	for name, fn := range map[string]any{
 		activities.IngestName: ml.Ingest, activities.ValidateName: ml.Validate, activities.FeaturesName: ml.Features,
 		activities.TrainName: ml.Train, activities.EvaluateName: ml.Evaluate, activities.RegisterName: ml.Register,
@@ -39,7 +46,13 @@ func mlEnv(t *testing.T, store string) *testsuite.TestWorkflowEnvironment {
 
 func TestMLPipelineOnTheSample(t *testing.T) {
 	store := t.TempDir()
-	env := mlEnv(t, store)
+	var audited []string
+	ml := &activities.ML{Store: store, SourceRoots: []string{"../testdata", os.TempDir()},
+		Audit: func(_ context.Context, event string, d map[string]any) error {
+			audited = append(audited, fmt.Sprintf("%s %v %v %v %v %v", event, d["step"], d["attempt"], d["purpose"], d["dataset"], d["action"]))
+			return nil
+		}}
+	env := mlEnvFor(t, ml)
 	env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: "../testdata/cohort-sample.csv", ModelName: "cohort-dementia"})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
@@ -56,8 +69,20 @@ func TestMLPipelineOnTheSample(t *testing.T) {
 	if res.Model.Key != "models/cohort-dementia" || res.Predictions.Key != "cohort/predictions" || *res.Predictions.Facets.Rows != 199 {
 		t.Errorf("datasets: %+v %+v", res.Model, res.Predictions)
 	}
-	// The same data again: the same model version, registered once.
-	env = mlEnv(t, store)
+	// The source read, the registration and the promotion are audited.
+	src, _ := filepath.Abs("../testdata/cohort-sample.csv")
+	want := []string{
+		"data_access pipewatch.ml.Ingest 1 ingest file://" + src + " <nil>",
+		"model_deployment pipewatch.ml.Register 1 <nil> <nil> registered",
+		"model_deployment pipewatch.ml.Register 1 <nil> <nil> promoted",
+	}
+	if !slices.Equal(audited, want) {
+		t.Errorf("audit records:\n%s\nwant\n%s", strings.Join(audited, "\n"), strings.Join(want, "\n"))
+	}
+	// The same data again: the same model version, registered once; the
+	// read is audited again, the registration not.
+	audited = nil
+	env = mlEnvFor(t, ml)
 	env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: "../testdata/cohort-sample.csv", ModelName: "cohort-dementia"})
 	var again MLPipelineResult
 	if err := env.GetWorkflowResult(&again); err != nil {
@@ -65,6 +90,9 @@ func TestMLPipelineOnTheSample(t *testing.T) {
 	}
 	if again.Model.Version != res.Model.Version || again.Registration.Version != 1 || again.Registration.Reason != "already registered" {
 		t.Errorf("second run: model %s, registration %+v", again.Model.Version, again.Registration)
+	}
+	if !slices.Equal(audited, want[:1]) {
+		t.Errorf("second run's audit records %q, want %q", audited, want[:1])
 	}
 }
 

@@ -33,6 +33,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd(), newAlertsCmd(), newSentinelCmd(), newDataCmd())
+	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd(), newAlertsCmd(), newSentinelCmd(), newDataCmd(), newAuditCmd())
 	return root
 }

@@ -37,7 +37,7 @@ func newRunDemoCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
+			ctx := interceptors.WithUserID(cmd.Context(), operator()) // who started it: the audit log's actor
 			id := "pipewatch-demo-" + time.Now().UTC().Format("20060102-150405.000")
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 				ID:                       id,

@@ -44,7 +44,7 @@ func newRunPipelineCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
+			ctx := interceptors.WithUserID(cmd.Context(), operator()) // who started it: the audit log's actor
 			id := "pipewatch-ml-" + time.Now().UTC().Format("20060102-150405.000")
 			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.Temporal.TaskQueue}, workflows.MLPipelineName, in)
 			if err != nil {
@@ -138,7 +138,7 @@ func newRunDriftCmd() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			ctx := cmd.Context()
+			ctx := interceptors.WithUserID(cmd.Context(), operator()) // who started it: the audit log's actor
 			out := cmd.OutOrStdout()
 			if every > 0 {
 				id := "pipewatch-drift-" + strings.TrimSuffix(filepath.Base(in.Batch), filepath.Ext(in.Batch))

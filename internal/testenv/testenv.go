@@ -23,7 +23,6 @@ import (
 
 	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/interceptors"
-	"github.com/pipewatch/pipewatch/logging"
 	"github.com/pipewatch/pipewatch/worker"
 )
 
@@ -101,7 +100,7 @@ func StartWorker(t testing.TB, cfg worker.Config) string {
 	if cfg.Sentinel.Enabled && cfg.Sentinel.WorkflowID == worker.DefaultConfig().Sentinel.WorkflowID {
 		ScopeSentinel(t, &cfg)
 	}
-	logs, err := logging.New(logging.Options{Dir: cfg.Log.Dir, Console: io.Discard})
+	logs, err := worker.OpenLogs(cfg.Log, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
