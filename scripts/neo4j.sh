@@ -15,6 +15,8 @@
 #   PIPEWATCH_NEO4J_START_TIMEOUT [120]  seconds to wait for Bolt
 #   PIPEWATCH_DATA_DIR [<repo>/.data]  the database (neo4j/), kept between starts
 #   PIPEWATCH_RUN_DIR [<repo>/.run]    config, pid and logs (neo4j/)
+#   PIPEWATCH_NEO4J_TLS_DIR [unset]    Bolt requires TLS with public.crt and
+#                                      private.key (PKCS#8) from this folder
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -97,6 +99,17 @@ dbms.usage_report.enabled=false
 # Netty waits this quiet period twice when Bolt shuts down (default 5 s each).
 internal.dbms.bolt.netty_server_shutdown_quiet_period=0
 CONF
+  if [[ -n ${PIPEWATCH_NEO4J_TLS_DIR:-} ]]; then
+    cat >>"$RUN/conf/neo4j.conf" <<CONF
+# Bolt over TLS only (PIPEWATCH_NEO4J_TLS_DIR).
+server.bolt.tls_level=REQUIRED
+dbms.ssl.policy.bolt.enabled=true
+dbms.ssl.policy.bolt.base_directory=$PIPEWATCH_NEO4J_TLS_DIR
+dbms.ssl.policy.bolt.private_key=private.key
+dbms.ssl.policy.bolt.public_certificate=public.crt
+dbms.ssl.policy.bolt.client_auth=NONE
+CONF
+  fi
 }
 
 # The auth store is created by set-initial-password and read at the first

@@ -52,7 +52,7 @@ mkdir -p "$DATA_DIR"
 echo
 # The sentinel: the namespace's one watcher of every pipeline, through
 # Temporal's own records (it alerts on what no worker sees).
-"$ROOT/bin/pipewatch" sentinel status
+"$ROOT/bin/pipewatch" sentinel status --wait 60s
 echo
 started_worker=""
 echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboard: deploy/grafana/dashboards/pipewatch.json)"

@@ -75,6 +75,9 @@ type Neo4jConfig struct {
 	Password string
 	// Database is the database to write lineage into. Default "neo4j".
 	Database string
+	// TLSCA is a PEM bundle to verify the server's certificate with, for
+	// bolt+s:// and neo4j+s:// URIs; empty means the system roots.
+	TLSCA string
 }
 
 // HTTPConfig holds the settings of the worker's HTTP endpoints.
@@ -297,6 +300,7 @@ func (c Config) Validate() error {
 	}
 	for _, f := range []struct{ name, path string }{
 		{"temporal.tls_cert", c.Temporal.TLSCert}, {"temporal.tls_key", c.Temporal.TLSKey}, {"temporal.tls_ca", c.Temporal.TLSCA},
+		{"neo4j.tls_ca", c.Neo4j.TLSCA},
 	} {
 		if f.path == "" {
 			continue
@@ -308,6 +312,8 @@ func (c Config) Validate() error {
 
 	if u, err := url.Parse(c.Neo4j.URI); err != nil || !slices.Contains(neo4jSchemes(), u.Scheme) || u.Host == "" {
 		bad("neo4j.uri %q is not a Bolt URI (want %s://host:port)", c.Neo4j.URI, strings.Join(neo4jSchemes(), "|"))
+	} else if c.Neo4j.TLSCA != "" && !strings.HasSuffix(u.Scheme, "+s") {
+		bad("neo4j.tls_ca is set, but neo4j.uri %q does not verify certificates: use %s+s://", c.Neo4j.URI, strings.SplitN(u.Scheme, "+", 2)[0])
 	}
 	switch c.Neo4j.Auth {
 	case "basic":

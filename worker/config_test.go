@@ -92,6 +92,11 @@ func TestLoadErrors(t *testing.T) {
 				`config: log.level "loud" is not one of debug, info, warn, error`,
 		},
 		{
+			name: "a Neo4j CA with a URI that does not verify",
+			env:  map[string]string{pw: "x", "PIPEWATCH_NEO4J_URI": "neo4j+ssc://db:7687", "PIPEWATCH_NEO4J_TLS_CA": "config_test.go"},
+			want: `config: neo4j.tls_ca is set, but neo4j.uri "neo4j+ssc://db:7687" does not verify certificates: use neo4j+s://`,
+		},
+		{
 			name: "bad console level",
 			env:  map[string]string{pw: "x"},
 			args: []string{"--log-console-level=quiet"},

@@ -3,10 +3,9 @@ package worker
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
@@ -49,39 +48,56 @@ func DialTemporal(ctx context.Context, cfg TemporalConfig, logger sdklog.Logger,
 	return c, nil
 }
 
+// temporalTLS is the TLS configuration of the Temporal connection.
 func temporalTLS(cfg TemporalConfig) (*tls.Config, error) {
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.TLSCert != "" {
-		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("load temporal client certificate %q / key %q: %w", cfg.TLSCert, cfg.TLSKey, err)
+	return tlsFiles{
+		certKey: "temporal.tls_cert", cert: cfg.TLSCert,
+		keyKey: "temporal.tls_key", key: cfg.TLSKey,
+		caKey: "temporal.tls_ca", ca: cfg.TLSCA,
+	}.load(time.Now())
+}
+
+// checkTLSFiles loads the Temporal and Neo4j TLS files cfg names.
+func checkTLSFiles(cfg Config) error {
+	if cfg.Temporal.TLSEnabled() {
+		if _, err := temporalTLS(cfg.Temporal); err != nil {
+			return err
 		}
-		tlsCfg.Certificates = []tls.Certificate{pair}
 	}
-	if cfg.TLSCA != "" {
-		pem, err := os.ReadFile(cfg.TLSCA)
-		if err != nil {
-			return nil, fmt.Errorf("read temporal CA bundle: %w", err)
+	if cfg.Neo4j.TLSCA != "" {
+		if _, err := neo4jTLS(cfg.Neo4j); err != nil {
+			return err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("temporal CA bundle %q holds no PEM certificate", cfg.TLSCA)
-		}
-		tlsCfg.RootCAs = pool
 	}
-	return tlsCfg, nil
+	return nil
+}
+
+// neo4jTLS is the TLS configuration of the Neo4j driver: the CA bundle.
+func neo4jTLS(cfg Neo4jConfig) (*tls.Config, error) {
+	return tlsFiles{caKey: "neo4j.tls_ca", ca: cfg.TLSCA}.load(time.Now())
 }
 
 // OpenNeo4j creates a driver for cfg. It does not connect: use
-// CheckNeo4j to find out whether the server answers.
+// CheckNeo4j to find out whether the server answers. A bad neo4j.tls_ca
+// fails here, naming the file and the reason.
 func OpenNeo4j(cfg Neo4jConfig) (neo4j.DriverWithContext, error) {
 	auth := neo4j.NoAuth()
 	if cfg.Auth == "basic" {
 		auth = neo4j.BasicAuth(cfg.User, cfg.Password, "")
 	}
+	var tlsCfg *tls.Config
+	if cfg.TLSCA != "" {
+		var err error
+		if tlsCfg, err = neo4jTLS(cfg); err != nil {
+			return nil, err
+		}
+	}
 	d, err := neo4j.NewDriverWithContext(cfg.URI, auth, func(c *config.Config) {
 		c.SocketConnectTimeout = 5 * time.Second
 		c.ConnectionAcquisitionTimeout = 10 * time.Second
+		// The driver sets ServerName from the URI's host, and checks or
+		// skips the certificate as the scheme says (+s, +ssc).
+		c.TlsConfig = tlsCfg
 	})
 	if err != nil {
 		return nil, fmt.Errorf("neo4j driver for %s: %w", cfg.URI, err)
@@ -111,9 +127,23 @@ func MissingSearchAttributes(ctx context.Context, c client.Client, namespace str
 // server answers and the namespace exists.
 func CheckTemporal(ctx context.Context, c client.Client, namespace string) error {
 	if _, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace}); err != nil {
-		return fmt.Errorf("temporal: describe namespace %q: %w", namespace, err)
+		return fmt.Errorf("temporal: describe namespace %q: %w%s", namespace, err, tlsHint(err, "temporal.tls_ca", "temporal.tls_ca or temporal.tls_cert (TLS on)"))
 	}
 	return nil
+}
+
+// tlsHint says what to set when err looks like a TLS mismatch: the CA
+// setting for a certificate no trusted CA signed, the TLS form for a
+// connection a TLS-only server closed. "" otherwise.
+func tlsHint(err error, caKey, tlsForm string) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unknown authority"):
+		return " (set " + caKey + " to the CA bundle that signed the server's certificate)"
+	case strings.HasSuffix(msg, "EOF") || strings.Contains(msg, "connection reset by peer"):
+		return " (the server closed the connection: if it requires TLS, use " + tlsForm + ")"
+	}
+	return ""
 }
 
 // CheckNeo4j runs RETURN 1 against the database.
@@ -121,7 +151,7 @@ func CheckNeo4j(ctx context.Context, d neo4j.DriverWithContext, database string)
 	res, err := neo4j.ExecuteQuery(ctx, d, "RETURN 1 AS one", nil, neo4j.EagerResultTransformer,
 		neo4j.ExecuteQueryWithDatabase(database), neo4j.ExecuteQueryWithReadersRouting())
 	if err != nil {
-		return fmt.Errorf("neo4j: RETURN 1 on database %q: %w", database, err)
+		return fmt.Errorf("neo4j: RETURN 1 on database %q: %w%s", database, err, tlsHint(err, "neo4j.tls_ca", "bolt+s:// or neo4j+s://"))
 	}
 	if len(res.Records) != 1 {
 		return fmt.Errorf("neo4j: RETURN 1 on database %q gave %d records", database, len(res.Records))

@@ -107,6 +107,18 @@ func NewMux(metrics http.Handler, checks []Check, opts MuxOptions) *http.ServeMu
 func Cause(err error) string {
 	msg := strings.ToLower(err.Error())
 	switch {
+	case strings.Contains(msg, "unknown authority"):
+		return "TLS: the server's certificate is signed by no CA trusted here (tls_ca)"
+	case strings.Contains(msg, "certificate is valid for") || strings.Contains(msg, "certificate is not valid for"):
+		return "TLS: the server's certificate is not for this host name"
+	case strings.Contains(msg, "certificate has expired") || strings.Contains(msg, "expired certificate"):
+		return "TLS: a certificate has expired"
+	case strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate"):
+		return "TLS: the server refused the client certificate, or wants one (tls_cert)"
+	case strings.Contains(msg, "api key"):
+		return "authentication failed (API key)"
+	case strings.HasSuffix(msg, ": eof") || strings.Contains(msg, ": eof "):
+		return "the server closed the connection: does it require TLS?"
 	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "timeout"):
 		return fmt.Sprintf("no answer in %s", checkTimeout)
 	case strings.Contains(msg, "connection refused"):

@@ -370,6 +370,7 @@ func fields() []setting {
 		{"neo4j.user", "Neo4j user", false, func(c *Config) any { return &c.Neo4j.User }, false},
 		{"neo4j.password", "Neo4j password (secret)", true, func(c *Config) any { return &c.Neo4j.Password }, false},
 		{"neo4j.database", "Neo4j database for lineage", false, func(c *Config) any { return &c.Neo4j.Database }, false},
+		{"neo4j.tls_ca", "PEM CA bundle to verify a bolt+s:// or neo4j+s:// server (default: system roots)", false, func(c *Config) any { return &c.Neo4j.TLSCA }, false},
 		{"http.addr", "listen address for /metrics, /healthz, /readyz", false, func(c *Config) any { return &c.HTTP.Addr }, false},
 		{"log.dir", "folder for pipewatch.log and audit.log", false, func(c *Config) any { return &c.Log.Dir }, false},
 		{"log.level", "log level: debug, info, warn, error", false, func(c *Config) any { return &c.Log.Level }, false},

@@ -46,6 +46,11 @@ type Options struct {
 // /readyz).
 func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) error {
 	log := logs.Main.With(zap.String("component", "worker"), zap.String("task_queue", cfg.Temporal.TaskQueue))
+	// Certificates first: a bad file stops the start before any
+	// connection, naming the setting, the file and the reason.
+	if err := checkTLSFiles(cfg); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
 	if err := AuditConfigChange(logs.Audit, cfg); err != nil {
 		return fmt.Errorf("audit configuration: %w", err)
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/pipewatch/pipewatch/activities"
 	"github.com/pipewatch/pipewatch/activities/cohort"
 	"github.com/pipewatch/pipewatch/alerts"
-	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
@@ -39,8 +38,7 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	cfg.Log.Dir = t.TempDir()
 	cfg.Log.AuditKey = "integration-audit-key-0123456789"
 	testenv.StartWorker(t, cfg)
-	// Started as alice would with `pipewatch run ml`: the audit log's actor.
-	ctx := interceptors.WithUserID(context.Background(), "alice")
+	ctx := context.Background()
 	tc := testenv.Temporal(t, cfg)
 	// The committed sample, with its first patient renamed for this run:
 	// versions are content digests, shared by every run that makes the same
@@ -53,15 +51,7 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	if err := os.WriteFile(source, []byte(strings.Replace(string(sample), "P000001,", testenv.Name(t)+",", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: cfg.Temporal.TaskQueue}, workflows.MLPipelineName,
-		workflows.MLPipelineInput{Source: source, ModelName: testenv.Name(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var res workflows.MLPipelineResult
-	if err := run.Get(ctx, &res); err != nil {
-		t.Fatal(err)
-	}
+	res, runID := testenv.RunMLPipeline(t, tc, cfg.Temporal.TaskQueue, source, testenv.Name(t))
 	if res.Evaluation.AUC < 0.9 || !res.Registration.Promoted || res.Rows != 199 {
 		t.Errorf("result %+v", res)
 	}
@@ -75,7 +65,7 @@ func TestMLPipelineEndToEndIntegration(t *testing.T) {
 	var audited []string
 	if err := logging.ReadAudit(files, func(r logging.AuditRecord) (bool, error) {
 		if r.Event == logging.AuditDataAccess || r.Event == logging.AuditModelDeploy {
-			audited = append(audited, fmt.Sprintf("%s %s %v %v %v %v", r.Event, r.Actor, r.Details["run_id"] == run.GetRunID(),
+			audited = append(audited, fmt.Sprintf("%s %s %v %v %v %v", r.Event, r.Actor, r.Details["run_id"] == runID,
 				r.Details["dataset_version"], r.Details["action"], r.Details["model_version"]))
 		}
 		return true, nil

@@ -74,7 +74,7 @@ func TestSpooledLineageSurvivesSIGKILL(t *testing.T) {
 	cfg := testenv.Config(t)
 	bin := buildBinary(t)
 	spool, queue := t.TempDir(), testenv.Name(t)
-	sentinel := testenv.SentinelFlags(t, cfg, queue)
+	sentinel := testenv.WorkerFlags(t, cfg, queue)
 	start := func(neo4jURI, httpAddr string) *exec.Cmd {
 		cmd := exec.Command(bin, append([]string{"worker", "--http-addr", httpAddr, "--log-dir", t.TempDir(), "--lineage-spool-dir", spool,
 			"--temporal-task-queue", queue, "--neo4j-uri", neo4jURI, "--log-console-level", "warn"}, sentinel...)...)
@@ -184,7 +184,7 @@ func TestAlertCooldownSurvivesSIGKILL(t *testing.T) {
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	queue := testenv.Name(t)
-	sentinel := testenv.SentinelFlags(t, cfg, queue)
+	sentinel := testenv.WorkerFlags(t, cfg, queue)
 	const cooldown = 10 * time.Second
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, append([]string{"worker", "--http-addr", freeAddr(t), "--log-dir", t.TempDir(), "--lineage-spool-dir", t.TempDir(),

@@ -30,7 +30,7 @@ func TestRunDriftSchedule(t *testing.T) {
 	root := newRoot()
 	var out bytes.Buffer
 	root.SetOut(&out)
-	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", queue})
+	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", queue, "--temporal-namespace", cfg.Temporal.Namespace})
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestRunDriftSchedule(t *testing.T) {
 	}
 	// A second create names the existing schedule.
 	root = newRoot()
-	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", queue})
+	root.SetArgs([]string{"run", "drift", "--batch", batch, "--schedule", "1h", "--temporal-task-queue", queue, "--temporal-namespace", cfg.Temporal.Namespace})
 	root.SetOut(&out)
 	root.SetErr(&out)
 	if err := root.ExecuteContext(context.Background()); err == nil || !strings.Contains(err.Error(), "schedule "+id+" exists already") {

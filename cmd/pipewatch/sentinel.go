@@ -20,11 +20,15 @@ func newSentinelCmd() *cobra.Command {
 		Use:   "sentinel",
 		Short: "The sentinel: the namespace's one watcher of every pipeline, through Temporal's own records",
 	}
-	var asJSON bool
+	var (
+		asJSON bool
+		wait   time.Duration
+	)
 	status := &cobra.Command{
 		Use:   "status",
 		Short: "Show the sentinel's latest scan and the problems open now",
 		Example: `  pipewatch sentinel status
+  pipewatch sentinel status --wait 60s   # until a scan is fresh, e.g. right after starting a worker
   pipewatch sentinel status --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -42,19 +46,36 @@ func newSentinelCmd() *cobra.Command {
 			if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 				return fmt.Errorf("sentinel %s is not running (%s): start a pipewatch worker with sentinel.enabled", id, info.GetStatus())
 			}
-			qctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
-			defer cancel()
-			v, err := c.QueryWorkflow(qctx, id, "", sentinel.QueryStatus)
-			if err != nil {
-				pollers := "unknown"
-				if tq, terr := c.DescribeTaskQueue(cmd.Context(), info.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW); terr == nil {
-					pollers = fmt.Sprint(len(tq.GetPollers()))
+			ask := func() (sentinel.Status, error) {
+				var st sentinel.Status
+				qctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+				defer cancel()
+				v, err := c.QueryWorkflow(qctx, id, "", sentinel.QueryStatus)
+				if err != nil {
+					pollers := "unknown"
+					if tq, terr := c.DescribeTaskQueue(cmd.Context(), info.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW); terr == nil {
+						pollers = fmt.Sprint(len(tq.GetPollers()))
+					}
+					return st, fmt.Errorf("ask sentinel %s, which runs on task queue %s (%s workflow pollers): %w", id, info.GetTaskQueue(), pollers, err)
 				}
-				return fmt.Errorf("ask sentinel %s, which runs on task queue %s (%s workflow pollers): %w", id, info.GetTaskQueue(), pollers, err)
+				if err := v.Get(&st); err != nil {
+					return st, fmt.Errorf("decode the sentinel's status: %w", err)
+				}
+				return st, nil
 			}
-			var st sentinel.Status
-			if err := v.Get(&st); err != nil {
-				return fmt.Errorf("decode the sentinel's status: %w", err)
+			st, err := ask()
+			// --wait: until the last scan is fresh (a worker just started
+			// adopts the sentinel from one that stopped) or the time is up.
+			for deadline := time.Now().Add(wait); err == nil && stale(st, time.Now()) && time.Now().Before(deadline); {
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-time.After(time.Second):
+				}
+				st, err = ask()
+			}
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -65,9 +86,20 @@ func newSentinelCmd() *cobra.Command {
 		},
 	}
 	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	status.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for a fresh scan (one within two intervals)")
 	worker.BindFlags(status.Flags())
 	cmd.AddCommand(status)
 	return cmd
+}
+
+// stale tells whether the sentinel's last scan is older than two intervals
+// (or none finished yet): no worker is scanning for it right now.
+func stale(st sentinel.Status, now time.Time) bool {
+	every := st.Config.Interval
+	if every <= 0 {
+		every = sentinel.DefaultInterval
+	}
+	return st.Last.At.IsZero() || now.Sub(st.Last.At) > 2*every+5*time.Second
 }
 
 // printSentinelStatus prints the status as a person reads it.
@@ -87,6 +119,10 @@ func printSentinelStatus(out io.Writer, id string, st sentinel.Status, now time.
 	} else {
 		fmt.Fprintf(out, "Last scan %s ago on %s, took %s: %d open (%d described, %d describe errors), %d closed, %d raised, %d resolved\n",
 			now.Sub(l.At).Round(time.Second), l.Worker, l.Took.Round(time.Millisecond), l.Open, l.Described, l.DescribeErrors, l.Closed, l.Raised, l.Resolved)
+		if stale(st, now) {
+			fmt.Fprintf(out, "STALE: no scan for %s: no worker is scanning for the sentinel (%s stopped?); a running pipewatch worker with sentinel.enabled adopts it within about 30 s, and scans catch up on what closed meanwhile\n",
+				now.Sub(l.At).Round(time.Second), l.Worker)
+		}
 	}
 	if len(st.Problems) == 0 {
 		fmt.Fprintln(out, "No problems open.")

@@ -55,7 +55,7 @@ func singletonFailover(t *testing.T) time.Duration {
 	cfg := testenv.Config(t)
 	bin := buildBinary(t)
 	queue := testenv.Name(t)
-	sentinelFlags := testenv.SentinelFlags(t, cfg, queue)
+	sentinelFlags := testenv.WorkerFlags(t, cfg, queue)
 	addrs := make([]string, 3)
 	procs := make([]*exec.Cmd, 3)
 	for i := range procs {

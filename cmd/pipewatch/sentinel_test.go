@@ -25,6 +25,12 @@ func TestPrintSentinelStatus(t *testing.T) {
 				"Last scan 3s ago on 77@gpu-1, took 12ms: 5 open (5 described, 0 describe errors), 2 closed, 1 raised, 0 resolved\n\n" +
 				"PROBLEM   PIPELINE  STEP  WORKFLOW  SINCE  SUMMARY\n" +
 				"retrying  churn     fit   churn-7   1m35s  step fit of churn failing, attempt 4: feature store unreachable\n"},
+		{"no worker scanning", sentinel.Status{Config: sentinel.Config{}.WithDefaults(), Scans: 13,
+			Last: sentinel.Summary{At: now.Add(-time.Hour - 4*time.Minute), Worker: "10179@vm", Took: 6 * time.Millisecond}},
+			"Sentinel pipewatch-sentinel: 13 scans, every 10s; watching every workflow but pipewatch's own\n" +
+				"Last scan 1h4m0s ago on 10179@vm, took 6ms: 0 open (0 described, 0 describe errors), 0 closed, 0 raised, 0 resolved\n" +
+				"STALE: no scan for 1h4m0s: no worker is scanning for the sentinel (10179@vm stopped?); a running pipewatch worker with sentinel.enabled adopts it within about 30 s, and scans catch up on what closed meanwhile\n" +
+				"No problems open.\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

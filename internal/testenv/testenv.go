@@ -24,6 +24,7 @@ import (
 	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/worker"
+	"github.com/pipewatch/pipewatch/workflows"
 )
 
 // DevPassword is the stack scripts' default Neo4j password (scripts/env.sh).
@@ -48,6 +49,7 @@ func Config(t testing.TB) worker.Config {
 	}
 	cfg.Log.Dir = t.TempDir()
 	cfg.Lineage.SpoolDir = t.TempDir()
+	useTestNamespace(t, &cfg)
 	return cfg
 }
 
@@ -126,13 +128,24 @@ func StartWorker(t testing.TB, cfg worker.Config) string {
 // that what they start never shows in the user's namespace.
 const TestNamespace = "pipewatch-test"
 
-// TemporalNamespace switches cfg to TestNamespace, registering it (one
-// day of retention) with pipewatch's search attributes when missing, and
-// returns a client of it, closed when the test ends.
+// TemporalNamespace switches cfg to TestNamespace (Config does already)
+// and returns a client of it, closed when the test ends.
 func TemporalNamespace(t testing.TB, cfg *worker.Config) client.Client {
 	t.Helper()
+	useTestNamespace(t, cfg)
+	return Temporal(t, *cfg)
+}
+
+// useTestNamespace switches cfg to TestNamespace, registering it (one day
+// of retention) with pipewatch's search attributes when missing, and
+// waits until the frontend serves it.
+func useTestNamespace(t testing.TB, cfg *worker.Config) {
+	t.Helper()
+	if cfg.Temporal.Namespace == TestNamespace {
+		return
+	}
 	admin := Temporal(t, *cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	_, err := admin.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 		Namespace: TestNamespace, WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour),
@@ -162,8 +175,19 @@ func TemporalNamespace(t testing.TB, cfg *worker.Config) client.Client {
 			}
 		}
 	}
+	// A namespace just registered reaches the frontend's cache a little
+	// later.
+	for {
+		_, err := admin.WorkflowService().CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: TestNamespace})
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("namespace %s not served: %v", TestNamespace, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	cfg.Temporal.Namespace = TestNamespace
-	return Temporal(t, *cfg)
 }
 
 // ScopeSentinel gives a test's worker a sentinel of the test's own: its
@@ -183,11 +207,31 @@ func ScopeSentinel(t testing.TB, cfg *worker.Config) {
 	})
 }
 
-// SentinelFlags are the pipewatch worker flags of ScopeSentinel, for tests
-// that run the binary on taskQueue.
-func SentinelFlags(t testing.TB, cfg worker.Config, taskQueue string) []string {
+// WorkerFlags are the pipewatch worker flags for tests that run the binary
+// on taskQueue: cfg's namespace (TestNamespace) and ScopeSentinel's
+// sentinel.
+func WorkerFlags(t testing.TB, cfg worker.Config, taskQueue string) []string {
 	t.Helper()
 	cfg.Temporal.TaskQueue = taskQueue
 	ScopeSentinel(t, &cfg)
-	return []string{"--sentinel-workflow-id", cfg.Sentinel.WorkflowID, "--sentinel-query", cfg.Sentinel.Query}
+	return []string{"--temporal-namespace", cfg.Temporal.Namespace,
+		"--sentinel-workflow-id", cfg.Sentinel.WorkflowID, "--sentinel-query", cfg.Sentinel.Query}
+}
+
+// RunMLPipeline runs the reference ML pipeline on source through a worker
+// on taskQueue, started by user "alice", fails the test unless it
+// completes, and returns its result and run id.
+func RunMLPipeline(t testing.TB, tc client.Client, taskQueue, source, model string) (workflows.MLPipelineResult, string) {
+	t.Helper()
+	ctx := interceptors.WithUserID(context.Background(), "alice") // the audit log's actor
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: taskQueue}, workflows.MLPipelineName,
+		workflows.MLPipelineInput{Source: source, ModelName: model})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.MLPipelineResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatalf("ML pipeline %s: %v", run.GetID(), err)
+	}
+	return res, run.GetRunID()
 }

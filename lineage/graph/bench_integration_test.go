@@ -42,9 +42,9 @@ func TestBenchLineage(t *testing.T) {
 	if os.Getenv("PIPEWATCH_BENCH") != "1" {
 		t.Skip("a benchmark: run with `make bench`")
 	}
-	neo := startPrivateNeo4j(t)
+	neo := testenv.StartPrivateNeo4j(t, nil)
 	cfg := testenv.Config(t)
-	cfg.Neo4j.URI = neo.uri
+	cfg.Neo4j.URI = neo.URI
 	driver, err := worker.OpenNeo4j(cfg.Neo4j)
 	if err != nil {
 		t.Fatal(err)

@@ -5,11 +5,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"slices"
-	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,51 +15,13 @@ import (
 	"github.com/pipewatch/pipewatch/worker"
 )
 
-// privateNeo4j is a Neo4j server of the test's own, started by the stack's
-// script on free ports with its data in a temporary folder, so stopping it
-// disturbs no other test.
-type privateNeo4j struct {
-	t   *testing.T
-	env []string
-	uri string
-}
-
-func startPrivateNeo4j(t *testing.T) *privateNeo4j {
-	t.Helper()
-	port := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	}
-	bolt, dir := port(), t.TempDir()
-	n := &privateNeo4j{t: t, uri: "bolt://127.0.0.1:" + bolt, env: append(os.Environ(),
-		"PIPEWATCH_NEO4J_BOLT_PORT="+bolt, "PIPEWATCH_NEO4J_HTTP_PORT="+port(),
-		"PIPEWATCH_DATA_DIR="+dir+"/data", "PIPEWATCH_RUN_DIR="+dir+"/run",
-		"PIPEWATCH_NEO4J_PASSWORD="+testenv.DevPassword)}
-	n.script("start")
-	t.Cleanup(func() { n.script("stop") })
-	return n
-}
-
-func (n *privateNeo4j) script(cmd string) {
-	n.t.Helper()
-	c := exec.Command("../../scripts/neo4j.sh", cmd)
-	c.Env = n.env
-	if out, err := c.CombinedOutput(); err != nil {
-		n.t.Fatalf("scripts/neo4j.sh %s: %v\n%s", cmd, err, out)
-	}
-}
-
 // TestNeo4jOutageIntegration stops Neo4j while pipelines run and starts it
 // again 60 s later: the pipelines go on at their pace, the spool holds
 // their lineage, and once Neo4j is back every event lands exactly once.
 func TestNeo4jOutageIntegration(t *testing.T) {
-	neo := startPrivateNeo4j(t)
+	neo := testenv.StartPrivateNeo4j(t, nil)
 	cfg := testenv.Config(t)
-	cfg.Neo4j.URI = neo.uri
+	cfg.Neo4j.URI = neo.URI
 	driver, err := worker.OpenNeo4j(cfg.Neo4j)
 	if err != nil {
 		t.Fatal(err)
@@ -96,13 +54,13 @@ func TestNeo4jOutageIntegration(t *testing.T) {
 	}
 	lw.drained(t, time.Minute)
 
-	neo.script("stop")
+	neo.Script("stop")
 	down := time.Now()
 	for time.Since(down) < 60*time.Second {
 		during = append(during, pipeline())
 	}
 	pendingAtRestart := lw.spool.Pending()
-	neo.script("start")
+	neo.Script("start")
 	lw.drained(t, 2*time.Minute)
 	t.Logf("pipeline seconds before the outage %v, during it %v; %d writes failed; %d bytes waited in the spool",
 		seconds(before), seconds(during), failedWrites.Load(), pendingAtRestart)
