@@ -3,6 +3,7 @@ package interceptors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"time"
@@ -93,13 +94,22 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 	e.Progress = nil
 	e.Inputs, e.Outputs = at.datasets.Datasets()
 	e.LineageErr = lineageErr
+	if err == nil {
+		e.Kind = ActivityCompleted
+		// Durable before the result goes to Temporal: a completion whose
+		// lineage cannot be written (a full disk) fails the attempt, and
+		// Temporal's retry writes it once there is room.
+		if perr := a.root.persistActivity(ctx, e); perr != nil {
+			res, err = nil, temporal.NewApplicationErrorWithCause(
+				fmt.Sprintf("the step completed, but its lineage could not be written (%v): failed so that Temporal retries it and no lineage is lost", perr),
+				"LineageNotWritten", perr)
+		}
+	}
 	if err != nil {
 		e.Outputs = nil // what a failed attempt wrote is not its output
 		e.Kind = ActivityFailed
 		e.Err = err
 		e.ErrType = errorType(err)
-	} else {
-		e.Kind = ActivityCompleted
 	}
 	a.root.emitActivity(ctx, e)
 	return res, err

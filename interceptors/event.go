@@ -182,6 +182,9 @@ type Event struct {
 	Inputs, Outputs []lineage.Dataset
 	// LineageErr names dataset references that were left out as invalid.
 	LineageErr error
+
+	// persisted: a Persister made this ActivityCompleted durable already.
+	persisted bool
 }
 
 // Resources is what an activity attempt used, approximately: CPU and heap
@@ -208,6 +211,19 @@ type Observer interface {
 
 	mustEmbedBaseObserver()
 }
+
+// Persister is an Observer that makes an attempt's completion durable
+// before the step's result goes to Temporal. When PersistActivity fails,
+// the attempt is reported failed instead (retryable), so that Temporal
+// runs it again rather than the record being lost; observers then see
+// ActivityFailed. An observer that persisted an event need not write it
+// again in ObserveActivity (Persisted tells).
+type Persister interface {
+	PersistActivity(ctx context.Context, e *Event) error
+}
+
+// Persisted tells whether a Persister made e durable already.
+func (e *Event) Persisted() bool { return e.persisted }
 
 // BaseObserver ignores every event; embed it in observers.
 type BaseObserver struct{}

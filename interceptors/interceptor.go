@@ -94,6 +94,20 @@ func (i *Interceptor) emitActivity(ctx context.Context, e *Event) {
 	}
 }
 
+// persistActivity has the observers that are Persisters make e durable;
+// the first error stops it.
+func (i *Interceptor) persistActivity(ctx context.Context, e *Event) error {
+	for _, o := range i.observers {
+		if p, ok := o.(Persister); ok {
+			if err := p.PersistActivity(ctx, e); err != nil {
+				return err
+			}
+		}
+	}
+	e.persisted = true
+	return nil
+}
+
 func (i *Interceptor) emitWorkflow(ctx workflow.Context, e *Event) {
 	for _, o := range i.observers {
 		o.ObserveWorkflow(ctx, e)

@@ -36,17 +36,20 @@ type Spool struct {
 	maxBytes     int64
 	segmentBytes int64
 
-	mu      sync.Mutex
-	w       *os.File // the segment appended to
-	wSeq    uint64
-	wSize   int64
-	frame   []byte // Append's framing buffer, reused
-	total   int64  // bytes in all segments
-	pos     Position
-	dirty   bool // appended since the last sync
-	stop    chan struct{}
-	stopped chan struct{}
-	onSkip  func(Corruption)
+	mu    sync.Mutex
+	w     *os.File // the segment appended to
+	wSeq  uint64
+	wSize int64
+	// rollNext: a record cut short could not be taken back; the next
+	// append starts a new segment, leaving it a tail that Read skips.
+	rollNext bool
+	frame    []byte // Append's framing buffer, reused
+	total    int64  // bytes in all segments
+	pos      Position
+	dirty    bool // appended since the last sync
+	stop     chan struct{}
+	stopped  chan struct{}
+	onSkip   func(Corruption)
 }
 
 // Position is where reading resumes: a segment and a byte offset in it.
@@ -208,7 +211,7 @@ func (s *Spool) Append(payloads ...[]byte) error {
 	if s.total+int64(len(buf)) > s.maxBytes {
 		return fmt.Errorf("%w: %d of %d bytes used", ErrSpoolFull, s.total, s.maxBytes)
 	}
-	if s.wSize > 0 && s.wSize+int64(len(buf)) > s.segmentBytes {
+	if s.wSize > 0 && (s.wSize+int64(len(buf)) > s.segmentBytes || s.rollNext) {
 		if err := s.w.Sync(); err != nil {
 			return fmt.Errorf("lineage: sync spool segment: %w", err)
 		}
@@ -217,7 +220,19 @@ func (s *Spool) Append(payloads ...[]byte) error {
 			return err
 		}
 	}
+	s.rollNext = false
 	n, err := s.w.Write(buf)
+	if err != nil && n > 0 {
+		// Cut short (a full disk): take the part back, so the records
+		// appended once there is room follow the last whole one. If that
+		// fails too, the cut record stays as the tail of this segment,
+		// which Read skips once appends go on in the next.
+		if terr := s.w.Truncate(s.wSize); terr == nil {
+			n = 0
+		} else {
+			s.rollNext = true
+		}
+	}
 	s.wSize += int64(n)
 	s.total += int64(n)
 	s.dirty = true

@@ -5,37 +5,26 @@ package logging
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/pipewatch/pipewatch/internal/diskfull"
 )
 
 // TestAuditDiskFullHelper is not a test: TestAuditSurvivesAFullDisk runs
-// it in a child process, which lowers its own file size limit (a full
-// disk, as the kernel reports it to a writer: EFBIG) and raises it again.
+// it in a child process, which fills its disk and gives the room back.
 func TestAuditDiskFullHelper(t *testing.T) {
 	dir := os.Getenv("PIPEWATCH_AUDIT_FULL_DIR")
 	if dir == "" {
 		t.Skip("run by TestAuditSurvivesAFullDisk")
 	}
-	signal.Ignore(syscall.SIGXFSZ)
-	var room syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &room); err != nil {
-		t.Fatal(err)
-	}
 	l, err := New(Options{Dir: dir, Console: nilWriter{}, AuditKey: []byte("k")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := room
-	full.Cur = 16 << 10
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &full); err != nil {
-		t.Fatal(err)
-	}
+	room := diskfull.Fill(t, 16<<10)
 	failed := 0
 	for i := range 200 {
 		if err := l.Audit.Record(AuditDataAccess, "alice", map[string]any{"n": i, "pad": strings.Repeat("x", 100)}); err != nil {
@@ -46,9 +35,7 @@ func TestAuditDiskFullHelper(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &room); err != nil {
-		t.Fatal(err)
-	}
+	room()
 	after := 0
 	for i := range 5 {
 		if err := l.Audit.Record(AuditDataAccess, "carol", map[string]any{"n": i}); err != nil {
@@ -73,10 +60,8 @@ func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
 // that continues the chain.
 func TestAuditSurvivesAFullDisk(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestAuditDiskFullHelper$", "-test.v")
-	cmd.Env = append(os.Environ(), "PIPEWATCH_AUDIT_FULL_DIR="+dir)
-	out, err := cmd.CombinedOutput()
-	m := regexp.MustCompile(`full at (\d+) bytes: (\d+) failed; room again: (\d+) failed`).FindStringSubmatch(string(out))
+	out, err := diskfull.Child(t, "TestAuditDiskFullHelper", "PIPEWATCH_AUDIT_FULL_DIR="+dir)
+	m := regexp.MustCompile(`full at (\d+) bytes: (\d+) failed; room again: (\d+) failed`).FindStringSubmatch(out)
 	if err != nil || m == nil || m[1] != "16384" || m[2] == "0" || m[3] != "0" {
 		t.Fatalf("helper: %v; want the log full at 16384 bytes, some records failed, none after room again:\n%s", err, out)
 	}

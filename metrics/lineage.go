@@ -32,6 +32,10 @@ type Lineage struct {
 	// DeadLetters counts events Neo4j rejected for good, put in the
 	// spool's dead-letter file.
 	DeadLetters prometheus.Counter
+	// EventsRetrying counts events whose spool write failed (a full disk)
+	// and that are being tried again: nonzero means the spool's disk is in
+	// trouble.
+	EventsRetrying prometheus.Gauge
 }
 
 // NewLineage defines the lineage metrics, with gauges reading spool, and
@@ -60,9 +64,12 @@ func NewLineage(reg prometheus.Registerer, spool SpoolStats, limit int64) (*Line
 		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pipewatch_lineage_dead_letters_total", Help: "Lineage events Neo4j rejected for good, put in the spool's dead-letter file, count; each is logged.",
 		}),
+		EventsRetrying: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pipewatch_lineage_events_retrying", Help: "Lineage events whose spool write failed (a full disk?) and that are being tried again, count.",
+		}),
 	}
 	cs := []prometheus.Collector{
-		m.EventsWritten, m.Writes, m.WriteDuration, m.EventsRefused, m.CorruptRecords, m.RefsInvalid, m.DeadLetters,
+		m.EventsWritten, m.Writes, m.WriteDuration, m.EventsRefused, m.CorruptRecords, m.RefsInvalid, m.DeadLetters, m.EventsRetrying,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "pipewatch_lineage_spool_bytes", Help: "Size of the lineage spool on disk, bytes.",
 		}, func() float64 { return float64(spool.Bytes()) }),

@@ -43,7 +43,15 @@ func DialTemporal(ctx context.Context, cfg TemporalConfig, logger sdklog.Logger,
 	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("connect to temporal at %s (namespace %q): %w", cfg.Address, cfg.Namespace, err)
+		hint := ""
+		if msg := err.Error(); cfg.TLSEnabled() && cfg.TLSCert == "" &&
+			(strings.Contains(msg, "certificate required") || strings.Contains(msg, "broken pipe") || strings.Contains(msg, "connection reset")) {
+			// Under TLS 1.3 a server that wants a client certificate tells
+			// so after the handshake: the client may see only a closed
+			// connection.
+			hint = " (the server may want a client certificate: set temporal.tls_cert and temporal.tls_key)"
+		}
+		return nil, fmt.Errorf("connect to temporal at %s (namespace %q): %w%s", cfg.Address, cfg.Namespace, err, hint)
 	}
 	return c, nil
 }

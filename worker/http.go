@@ -113,7 +113,7 @@ func Cause(err error) string {
 		return "TLS: the server's certificate is not for this host name"
 	case strings.Contains(msg, "certificate has expired") || strings.Contains(msg, "expired certificate"):
 		return "TLS: a certificate has expired"
-	case strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate"):
+	case strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate") || strings.Contains(msg, "client certificate"):
 		return "TLS: the server refused the client certificate, or wants one (tls_cert)"
 	case strings.Contains(msg, "api key"):
 		return "authentication failed (API key)"

@@ -85,7 +85,7 @@ func TestTemporalTLSIntegration(t *testing.T) {
 	}{
 		{"mTLS", worker.TemporalConfig{Address: mtls, TLSCert: pki.ClientCert, TLSKey: pki.ClientKey, TLSCA: pki.CA}, "", ""},
 		{"mTLS and an API key", worker.TemporalConfig{Address: keyed, TLSCert: pki.ClientCert, TLSKey: pki.ClientKey, TLSCA: pki.CA, APIKey: "k3y-for-the-gateway"}, "", ""},
-		{"no client certificate", worker.TemporalConfig{Address: mtls, TLSCA: pki.CA}, "tls: certificate required", "TLS: the server refused the client certificate, or wants one (tls_cert)"},
+		{"no client certificate", worker.TemporalConfig{Address: mtls, TLSCA: pki.CA}, "(the server may want a client certificate: set temporal.tls_cert and temporal.tls_key)", "TLS: the server refused the client certificate, or wants one (tls_cert)"},
 		{"another CA", worker.TemporalConfig{Address: mtls, TLSCert: pki.ClientCert, TLSKey: pki.ClientKey, TLSCA: pki.OtherCA}, "certificate signed by unknown authority", "TLS: the server's certificate is signed by no CA trusted here (tls_ca)"},
 		{"a wrong API key", worker.TemporalConfig{Address: keyed, TLSCert: pki.ClientCert, TLSKey: pki.ClientKey, TLSCA: pki.CA, APIKey: "guess"}, "code = Unauthenticated desc = missing or wrong API key", "authentication failed (API key)"},
 	}
