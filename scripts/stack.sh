@@ -7,6 +7,8 @@
 #                                         in FILE what this call started
 #   scripts/stack.sh down [--from FILE]   stop everything, or only what FILE lists
 #   scripts/stack.sh status               report each part (exit 3 if one is down)
+#
+# STACK_PARTS (default "temporal neo4j") names the parts `up` starts.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +22,7 @@ up() {
   [[ -n $record ]] && : >"$record"
   build_pipewatch
   local part
-  for part in temporal neo4j; do
+  for part in ${STACK_PARTS:-temporal neo4j}; do
     if "$ROOT/scripts/$part.sh" status >/dev/null 2>&1; then
       log "$part: already running"
       continue

@@ -126,7 +126,13 @@ func (s *State) adopt(a alerts.Alert, now time.Time) {
 	if a.Source.ActivityID != "" {
 		id += "/" + a.Source.ActivityID
 	}
-	if slices.ContainsFunc(s.Problems, func(p Problem) bool { return p.ID == id }) {
+	if i := slices.IndexFunc(s.Problems, func(p Problem) bool { return p.ID == id }); i >= 0 {
+		// Seen by a scan already, and maybe not raised yet: the worker's
+		// alert is now held open, so this problem is raised, and the scan
+		// that sees it clear resolves that alert.
+		if p := &s.Problems[i]; !p.Raised {
+			p.Raised, p.Key, p.Summary, p.Attempt = true, a.Key(), a.Summary, a.Source.Attempt
+		}
 		return
 	}
 	since := a.At

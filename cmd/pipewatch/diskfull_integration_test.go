@@ -61,7 +61,7 @@ func TestDiskFullIntegration(t *testing.T) {
 	cmd := exec.Command(bin, append([]string{"worker", "--http-addr", addr, "--log-dir", logDir, "--lineage-spool-dir", t.TempDir(),
 		"--temporal-task-queue", queue, "--ml-store-dir", t.TempDir(), "--ml-source-roots", filepath.Dir(src) + "," + srcDir, "--log-console-level", "off",
 		"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0"}, testenv.WorkerFlags(t, cfg, queue)...)...)
-	cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password, "PIPEWATCH_LOG_AUDIT_KEY="+auditKey)
+	cmd.Env = append(testenv.WorkerEnv(cfg), "PIPEWATCH_LOG_AUDIT_KEY="+auditKey)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

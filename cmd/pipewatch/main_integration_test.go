@@ -30,7 +30,7 @@ func TestWorkerProcessStopsOnSIGTERM(t *testing.T) {
 	queue := testenv.Name(t)
 	cmd := exec.Command(bin, append([]string{"worker", "--http-addr", "127.0.0.1:19464", "--log-dir", logDir, "--lineage-spool-dir", t.TempDir(),
 		"--temporal-task-queue", queue, "--shutdown-timeout", "10s"}, testenv.WorkerFlags(t, cfg, queue)...)...)
-	cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
+	cmd.Env = testenv.WorkerEnv(cfg)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

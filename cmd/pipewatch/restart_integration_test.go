@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -78,7 +77,7 @@ func TestSpooledLineageSurvivesSIGKILL(t *testing.T) {
 	start := func(neo4jURI, httpAddr string) *exec.Cmd {
 		cmd := exec.Command(bin, append([]string{"worker", "--http-addr", httpAddr, "--log-dir", t.TempDir(), "--lineage-spool-dir", spool,
 			"--temporal-task-queue", queue, "--neo4j-uri", neo4jURI, "--log-console-level", "warn"}, sentinel...)...)
-		cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
+		cmd.Env = testenv.WorkerEnv(cfg)
 		cmd.Stderr = io.Discard
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -191,7 +190,7 @@ func TestAlertCooldownSurvivesSIGKILL(t *testing.T) {
 			"--temporal-task-queue", queue, "--log-console-level", "off",
 			"--alerts-channels", "webhook", "--alerts-webhook-url", srv.URL, "--alerts-cooldown", cooldown.String(),
 			"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0"}, sentinel...)...)
-		cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
+		cmd.Env = testenv.WorkerEnv(cfg)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

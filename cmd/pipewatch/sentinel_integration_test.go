@@ -63,7 +63,7 @@ func singletonFailover(t *testing.T) time.Duration {
 		cmd := exec.Command(bin, append([]string{"worker", "--http-addr", addrs[i], "--log-dir", t.TempDir(), "--lineage-spool-dir", t.TempDir(),
 			"--temporal-task-queue", queue, "--log-console-level", "off",
 			"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0"}, sentinelFlags...)...)
-		cmd.Env = append(os.Environ(), "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
+		cmd.Env = testenv.WorkerEnv(cfg)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -30,6 +30,10 @@ import (
 // DevPassword is the stack scripts' default Neo4j password (scripts/env.sh).
 const DevPassword = "pipewatch-dev"
 
+// TestNeo4jURI is the tests' own Neo4j, which `make test` starts beside
+// the user's: tests never write into the user's lineage graph.
+const TestNeo4jURI = "bolt://127.0.0.1:7688"
+
 // Config returns the stack's configuration. It fails the test, never skips
 // it: integration tests that cannot reach the stack must say so.
 func Config(t testing.TB) worker.Config {
@@ -38,8 +42,11 @@ func Config(t testing.TB) worker.Config {
 		if v, ok := os.LookupEnv(k); ok {
 			return v, true
 		}
-		if k == "PIPEWATCH_NEO4J_PASSWORD" {
+		switch k {
+		case "PIPEWATCH_NEO4J_PASSWORD":
 			return DevPassword, true
+		case "PIPEWATCH_NEO4J_URI":
+			return TestNeo4jURI, true // never the user's graph
 		}
 		return "", false
 	}
@@ -79,7 +86,7 @@ func Neo4j(t testing.TB, cfg worker.Config) neo4j.DriverWithContext {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := worker.CheckNeo4j(ctx, d, cfg.Neo4j.Database); err != nil {
-		t.Fatalf("neo4j (start the stack with `make up`): %v", err)
+		t.Fatalf("neo4j at %s (the tests' own, which `make test` starts): %v", cfg.Neo4j.URI, err)
 	}
 	return d
 }
@@ -234,4 +241,11 @@ func RunMLPipeline(t testing.TB, tc client.Client, taskQueue, source, model stri
 		t.Fatalf("ML pipeline %s: %v", run.GetID(), err)
 	}
 	return res, run.GetRunID()
+}
+
+// WorkerEnv is the environment for tests that run the pipewatch binary:
+// this process's, with cfg's Neo4j URI and password (the tests' own
+// Neo4j, not the user's). Flags the test passes win over it.
+func WorkerEnv(cfg worker.Config) []string {
+	return append(os.Environ(), "PIPEWATCH_NEO4J_URI="+cfg.Neo4j.URI, "PIPEWATCH_NEO4J_PASSWORD="+cfg.Neo4j.Password)
 }
