@@ -71,10 +71,12 @@ func TestLoadErrors(t *testing.T) {
 			want: `config: shutdown_timeout (from PIPEWATCH_SHUTDOWN_TIMEOUT): invalid duration "soon" (want Go syntax like 90s or 36h, or whole days like 90d)`,
 		},
 		{
-			name: "bad duration in a flag",
+			// A bad typed flag is refused as it is parsed (TestFlagErrors);
+			// a secret's file is read here, once.
+			name: "a missing secret file in a flag",
 			env:  map[string]string{pw: "x"},
-			args: []string{"--log-audit-retention=7y"},
-			want: `config: log.audit_retention (from --log-audit-retention): invalid duration "7y" (want Go syntax like 90s or 36h, or whole days like 90d)`,
+			args: []string{"--alerts-smtp-password-file=/nonexistent/smtp"},
+			want: `config: alerts.smtp_password_file (from --alerts-smtp-password-file): read "/nonexistent/smtp": no such file or directory`,
 		},
 		{
 			name: "missing password when auth is on",

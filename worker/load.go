@@ -28,24 +28,12 @@ type Sources struct {
 	// LookupEnv reads the environment. Nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Flags are parsed command-line flags registered with BindFlags. Only
-	// flags the user set apply. Nil means none.
+	// flags the user set apply (pflag's Changed); settings of sections not
+	// bound still come from the file and the environment. Nil means none.
 	Flags *pflag.FlagSet
 	// WithoutNeo4j is for commands that only talk to Temporal: a missing
 	// Neo4j password is then no error.
 	WithoutNeo4j bool
-}
-
-// BindFlags registers one flag per configuration field on fs, plus --config.
-func BindFlags(fs *pflag.FlagSet) {
-	def := DefaultConfig()
-	fs.String("config", "", "YAML configuration file (env "+ConfigFileEnv+")")
-	for _, s := range settings() {
-		shown := s.get(&def)
-		if s.secret {
-			shown = ""
-		}
-		fs.String(s.flag(), shown, s.help+" (env "+s.env()+")")
-	}
 }
 
 // Load builds the configuration: defaults, then the YAML file, then
@@ -78,8 +66,7 @@ func Load(src Sources) (Config, error) {
 				errs = append(errs, fmt.Errorf("config: %s (from %s): %w", s.key, s.env(), err))
 			}
 		}
-		if src.Flags != nil && src.Flags.Changed(s.flag()) {
-			v, _ := src.Flags.GetString(s.flag())
+		if v, ok := flagText(src.Flags, s); ok {
 			if err := s.set(&cfg, v); err != nil {
 				errs = append(errs, fmt.Errorf("config: %s (from --%s): %w", s.key, s.flag(), err))
 			}
@@ -207,7 +194,7 @@ func Print(w io.Writer, c Config) error {
 			indent = "  "
 		}
 		v := s.get(&c)
-		if s.secret && v != "" {
+		if s.kind == secret && v != "" {
 			v = masked
 		}
 		fmt.Fprintf(&buf, "%s%s: %s\n", indent, name, strconv.Quote(v))
@@ -238,10 +225,10 @@ func (c Config) GoString() string { return c.String() }
 // variable (PIPEWATCH_TEMPORAL_ADDRESS) are derived from it, so the three
 // sources always agree and share one parser.
 type setting struct {
-	key    string
-	help   string
-	secret bool
-	ref    func(*Config) any // *string, *int64, *bool or *time.Duration
+	key  string
+	help string
+	kind kind
+	ref  func(*Config) any // *string, *int64, *bool or *time.Duration
 	// fromFile: the value names a file holding the secret at ref (the
 	// <secret>_file twin of every secret), as Docker and Kubernetes mount
 	// secrets: never on a command line visible in ps.
@@ -263,11 +250,11 @@ func (s setting) set(c *Config, raw string) error {
 		if err != nil {
 			return fmt.Errorf("read %q: %w", path, errors.Unwrap(err))
 		}
-		secret := strings.TrimRight(string(b), "\r\n")
-		if secret == "" {
+		value := strings.TrimRight(string(b), "\r\n")
+		if value == "" {
 			return fmt.Errorf("%q is empty", path)
 		}
-		*s.ref(c).(*string) = secret
+		*s.ref(c).(*string) = value
 		return nil
 	}
 	switch p := s.ref(c).(type) {
@@ -341,12 +328,21 @@ func formatDuration(d time.Duration) string {
 	return d.String()
 }
 
+// kind says how a setting is shown and taken as a flag.
+type kind int
+
+const (
+	plain  kind = iota
+	secret      // masked when printed; no default shown; has a _file twin
+	list        // comma-separated; a flag given again adds to it
+)
+
 // settings lists every configuration field, in the order Print shows them,
 // then the <secret>_file twin of every secret.
 func settings() []setting {
 	all := fields()
 	for _, s := range all {
-		if s.secret {
+		if s.kind == secret {
 			all = append(all, setting{key: s.key + "_file", help: "file holding the " + strings.TrimSuffix(s.help, " (secret)") +
 				"; for secrets out of ps and shell history", ref: s.ref, fromFile: true})
 		}
@@ -357,69 +353,69 @@ func settings() []setting {
 // fields lists every configuration field, in the order Print shows them.
 func fields() []setting {
 	return []setting{
-		{"temporal.address", "Temporal frontend host:port", false, func(c *Config) any { return &c.Temporal.Address }, false},
-		{"temporal.namespace", "Temporal namespace", false, func(c *Config) any { return &c.Temporal.Namespace }, false},
-		{"temporal.task_queue", "task queue the worker polls", false, func(c *Config) any { return &c.Temporal.TaskQueue }, false},
-		{"temporal.ui_url", "Temporal Web UI base URL, for printed links", false, func(c *Config) any { return &c.Temporal.UIURL }, false},
-		{"temporal.tls_cert", "PEM client certificate for mTLS", false, func(c *Config) any { return &c.Temporal.TLSCert }, false},
-		{"temporal.tls_key", "PEM client key for mTLS", false, func(c *Config) any { return &c.Temporal.TLSKey }, false},
-		{"temporal.tls_ca", "PEM CA bundle to verify the server (default: system roots)", false, func(c *Config) any { return &c.Temporal.TLSCA }, false},
-		{"temporal.api_key", "Temporal API key (secret)", true, func(c *Config) any { return &c.Temporal.APIKey }, false},
-		{"neo4j.uri", "Neo4j Bolt URI", false, func(c *Config) any { return &c.Neo4j.URI }, false},
-		{"neo4j.auth", "Neo4j authentication: basic or none", false, func(c *Config) any { return &c.Neo4j.Auth }, false},
-		{"neo4j.user", "Neo4j user", false, func(c *Config) any { return &c.Neo4j.User }, false},
-		{"neo4j.password", "Neo4j password (secret)", true, func(c *Config) any { return &c.Neo4j.Password }, false},
-		{"neo4j.database", "Neo4j database for lineage", false, func(c *Config) any { return &c.Neo4j.Database }, false},
-		{"neo4j.tls_ca", "PEM CA bundle to verify a bolt+s:// or neo4j+s:// server (default: system roots)", false, func(c *Config) any { return &c.Neo4j.TLSCA }, false},
-		{"http.addr", "listen address for /metrics, /healthz, /readyz", false, func(c *Config) any { return &c.HTTP.Addr }, false},
-		{"log.dir", "folder for pipewatch.log and audit.log", false, func(c *Config) any { return &c.Log.Dir }, false},
-		{"log.level", "log level: debug, info, warn, error", false, func(c *Config) any { return &c.Log.Level }, false},
-		{"log.console_level", "lowest level also printed to stderr: debug, info, warn, error, off", false, func(c *Config) any { return &c.Log.ConsoleLevel }, false},
-		{"log.max_size_bytes", "rotate a log file at this size", false, func(c *Config) any { return &c.Log.MaxSizeBytes }, false},
-		{"log.retention", "keep rotated main logs this long", false, func(c *Config) any { return &c.Log.Retention }, false},
-		{"log.audit_retention", "keep rotated audit logs this long", false, func(c *Config) any { return &c.Log.AuditRetention }, false},
-		{"log.audit_key", "key that signs audit checkpoints (HMAC-SHA256), so a cut or rewritten audit log is detected (secret)", true, func(c *Config) any { return &c.Log.AuditKey }, false},
-		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", false, func(c *Config) any { return &c.Lineage.SpoolDir }, false},
-		{"lineage.spool_max_bytes", "bound on the lineage spool", false, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }, false},
-		{"ml.store_dir", "artifact folder of the reference ML pipeline", false, func(c *Config) any { return &c.ML.StoreDir }, false},
-		{"ml.source_roots", "folders, comma-separated, that sources named in workflow inputs may be read from", false, func(c *Config) any { return &c.ML.SourceRoots }, false},
-		{"ml.max_source_bytes", "bound on a source or batch file", false, func(c *Config) any { return &c.ML.MaxSourceBytes }, false},
-		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", false, func(c *Config) any { return &c.Alerts.Cooldown }, false},
-		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", false, func(c *Config) any { return &c.Alerts.Channels }, false},
-		{"alerts.critical_channels", "channels for critical alerts (default: alerts.channels)", false, func(c *Config) any { return &c.Alerts.CriticalChannels }, false},
-		{"alerts.routes", "routes by type and severity before the defaults: \"type=data_drift -> email; severity>=critical -> alertmanager\"", false, func(c *Config) any { return &c.Alerts.Routes }, false},
-		{"alerts.cooldowns", "cooldowns by type and severity: \"data_drift=1h, :critical=1m\"", false, func(c *Config) any { return &c.Alerts.Cooldowns }, false},
-		{"alerts.webhook_url", "URL the webhook channel posts to (secret: may hold a token)", true, func(c *Config) any { return &c.Alerts.WebhookURL }, false},
-		{"alerts.webhook_slack", "post a Slack-compatible body", false, func(c *Config) any { return &c.Alerts.WebhookSlack }, false},
-		{"alerts.smtp_addr", "SMTP server host:port for the email channel", false, func(c *Config) any { return &c.Alerts.SMTPAddr }, false},
-		{"alerts.smtp_from", "sender address of alert emails", false, func(c *Config) any { return &c.Alerts.SMTPFrom }, false},
-		{"alerts.smtp_to", "recipients of alert emails, comma-separated", false, func(c *Config) any { return &c.Alerts.SMTPTo }, false},
-		{"alerts.smtp_user", "SMTP login (PLAIN auth)", false, func(c *Config) any { return &c.Alerts.SMTPUser }, false},
-		{"alerts.smtp_password", "SMTP password (secret)", true, func(c *Config) any { return &c.Alerts.SMTPPassword }, false},
-		{"alerts.smtp_allow_plain", "send email without TLS when the server offers no STARTTLS", false, func(c *Config) any { return &c.Alerts.SMTPAllowPlain }, false},
-		{"alerts.alertmanager_url", "Prometheus Alertmanager base URL for the alertmanager channel (secret: may hold credentials)", true, func(c *Config) any { return &c.Alerts.AlertmanagerURL }, false},
-		{"alerts.alertmanager_user", "Alertmanager basic-auth user", false, func(c *Config) any { return &c.Alerts.AlertmanagerUser }, false},
-		{"alerts.alertmanager_password", "Alertmanager basic-auth password (secret)", true, func(c *Config) any { return &c.Alerts.AlertmanagerPassword }, false},
-		{"alerts.alertmanager_token", "Alertmanager bearer token (secret)", true, func(c *Config) any { return &c.Alerts.AlertmanagerToken }, false},
-		{"alerts.alertmanager_ca", "PEM CA bundle to verify an https Alertmanager (default: system roots)", false, func(c *Config) any { return &c.Alerts.AlertmanagerCA }, false},
-		{"alerts.cpu_threshold", "host CPU percent that raises a resource_threshold warning; 0 off", false, func(c *Config) any { return &c.Alerts.CPUThreshold }, false},
-		{"alerts.memory_threshold", "host memory percent that raises a warning; 0 off", false, func(c *Config) any { return &c.Alerts.MemoryThreshold }, false},
-		{"alerts.disk_threshold", "percent of the spool's disk that raises a warning; 0 off", false, func(c *Config) any { return &c.Alerts.DiskThreshold }, false},
-		{"alerts.critical_threshold", "percent at which a resource alert is critical", false, func(c *Config) any { return &c.Alerts.CriticalThreshold }, false},
-		{"alerts.resource_interval", "how often host resources are sampled", false, func(c *Config) any { return &c.Alerts.ResourceInterval }, false},
-		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", false, func(c *Config) any { return &c.Alerts.RetryAttempt }, false},
-		{"alerts.workflow_failures", "alert when a pipeline run fails", false, func(c *Config) any { return &c.Alerts.WorkflowFailures }, false},
-		{"sentinel.enabled", "start the sentinel, the namespace's one watcher of every pipeline through Temporal's records", false, func(c *Config) any { return &c.Sentinel.Enabled }, false},
-		{"sentinel.workflow_id", "the sentinel's workflow id: one per namespace", false, func(c *Config) any { return &c.Sentinel.WorkflowID }, false},
-		{"sentinel.namespace", "namespace the sentinel watches (default: temporal.namespace)", false, func(c *Config) any { return &c.Sentinel.Namespace }, false},
-		{"sentinel.query", "visibility query narrowing the pipelines watched (default: every workflow but pipewatch's own)", false, func(c *Config) any { return &c.Sentinel.Query }, false},
-		{"sentinel.interval", "pause between sentinel scans", false, func(c *Config) any { return &c.Sentinel.Interval }, false},
-		{"sentinel.describe_rate", "bound on the sentinel's describe calls per second", false, func(c *Config) any { return &c.Sentinel.DescribeRate }, false},
-		{"sentinel.step_attempts", "failed attempts (retries left) that make a step a problem", false, func(c *Config) any { return &c.Sentinel.StepAttempts }, false},
-		{"sentinel.failing_for", "how long a step or workflow task may keep failing before it is a problem", false, func(c *Config) any { return &c.Sentinel.FailingFor }, false},
-		{"sentinel.not_started_for", "how long a step or workflow task may wait for a worker", false, func(c *Config) any { return &c.Sentinel.NotStartedFor }, false},
-		{"sentinel.stuck_attempts", "failed workflow task attempts that make a pipeline stuck", false, func(c *Config) any { return &c.Sentinel.StuckAttempts }, false},
-		{"sentinel.terminated_severity", "severity of the alert about a terminated pipeline: info, warning, critical", false, func(c *Config) any { return &c.Sentinel.TerminatedSeverity }, false},
-		{"shutdown_timeout", "bound on the graceful stop", false, func(c *Config) any { return &c.ShutdownTimeout }, false},
+		{"temporal.address", "Temporal frontend host:port", plain, func(c *Config) any { return &c.Temporal.Address }, false},
+		{"temporal.namespace", "Temporal namespace", plain, func(c *Config) any { return &c.Temporal.Namespace }, false},
+		{"temporal.task_queue", "task queue the worker polls", plain, func(c *Config) any { return &c.Temporal.TaskQueue }, false},
+		{"temporal.ui_url", "Temporal Web UI base URL, for printed links", plain, func(c *Config) any { return &c.Temporal.UIURL }, false},
+		{"temporal.tls_cert", "PEM client certificate for mTLS", plain, func(c *Config) any { return &c.Temporal.TLSCert }, false},
+		{"temporal.tls_key", "PEM client key for mTLS", plain, func(c *Config) any { return &c.Temporal.TLSKey }, false},
+		{"temporal.tls_ca", "PEM CA bundle to verify the server (default: system roots)", plain, func(c *Config) any { return &c.Temporal.TLSCA }, false},
+		{"temporal.api_key", "Temporal API key (secret)", secret, func(c *Config) any { return &c.Temporal.APIKey }, false},
+		{"neo4j.uri", "Neo4j Bolt URI", plain, func(c *Config) any { return &c.Neo4j.URI }, false},
+		{"neo4j.auth", "Neo4j authentication: basic or none", plain, func(c *Config) any { return &c.Neo4j.Auth }, false},
+		{"neo4j.user", "Neo4j user", plain, func(c *Config) any { return &c.Neo4j.User }, false},
+		{"neo4j.password", "Neo4j password (secret)", secret, func(c *Config) any { return &c.Neo4j.Password }, false},
+		{"neo4j.database", "Neo4j database for lineage", plain, func(c *Config) any { return &c.Neo4j.Database }, false},
+		{"neo4j.tls_ca", "PEM CA bundle to verify a bolt+s:// or neo4j+s:// server (default: system roots)", plain, func(c *Config) any { return &c.Neo4j.TLSCA }, false},
+		{"http.addr", "listen address for /metrics, /healthz, /readyz", plain, func(c *Config) any { return &c.HTTP.Addr }, false},
+		{"log.dir", "folder for pipewatch.log and audit.log", plain, func(c *Config) any { return &c.Log.Dir }, false},
+		{"log.level", "log level: debug, info, warn, error", plain, func(c *Config) any { return &c.Log.Level }, false},
+		{"log.console_level", "lowest level also printed to stderr: debug, info, warn, error, off", plain, func(c *Config) any { return &c.Log.ConsoleLevel }, false},
+		{"log.max_size_bytes", "rotate a log file at this size", plain, func(c *Config) any { return &c.Log.MaxSizeBytes }, false},
+		{"log.retention", "keep rotated main logs this long", plain, func(c *Config) any { return &c.Log.Retention }, false},
+		{"log.audit_retention", "keep rotated audit logs this long", plain, func(c *Config) any { return &c.Log.AuditRetention }, false},
+		{"log.audit_key", "key that signs audit checkpoints (HMAC-SHA256), so a cut or rewritten audit log is detected (secret)", secret, func(c *Config) any { return &c.Log.AuditKey }, false},
+		{"lineage.spool_dir", "folder where lineage events wait for Neo4j", plain, func(c *Config) any { return &c.Lineage.SpoolDir }, false},
+		{"lineage.spool_max_bytes", "bound on the lineage spool", plain, func(c *Config) any { return &c.Lineage.SpoolMaxBytes }, false},
+		{"ml.store_dir", "artifact folder of the reference ML pipeline", plain, func(c *Config) any { return &c.ML.StoreDir }, false},
+		{"ml.source_roots", "folders, comma-separated, that sources named in workflow inputs may be read from", list, func(c *Config) any { return &c.ML.SourceRoots }, false},
+		{"ml.max_source_bytes", "bound on a source or batch file", plain, func(c *Config) any { return &c.ML.MaxSourceBytes }, false},
+		{"alerts.cooldown", "alert cooldown: repeats within it go into one summary", plain, func(c *Config) any { return &c.Alerts.Cooldown }, false},
+		{"alerts.channels", "channels for alerts, comma-separated: log, webhook, email, alertmanager", list, func(c *Config) any { return &c.Alerts.Channels }, false},
+		{"alerts.critical_channels", "channels for critical alerts, comma-separated (default: alerts.channels)", list, func(c *Config) any { return &c.Alerts.CriticalChannels }, false},
+		{"alerts.routes", "routes by type and severity before the defaults: \"type=data_drift -> email; severity>=critical -> alertmanager\"", plain, func(c *Config) any { return &c.Alerts.Routes }, false},
+		{"alerts.cooldowns", "cooldowns by type and severity: \"data_drift=1h, :critical=1m\"", plain, func(c *Config) any { return &c.Alerts.Cooldowns }, false},
+		{"alerts.webhook_url", "URL the webhook channel posts to (secret: may hold a token)", secret, func(c *Config) any { return &c.Alerts.WebhookURL }, false},
+		{"alerts.webhook_slack", "post a Slack-compatible body", plain, func(c *Config) any { return &c.Alerts.WebhookSlack }, false},
+		{"alerts.smtp_addr", "SMTP server host:port for the email channel", plain, func(c *Config) any { return &c.Alerts.SMTPAddr }, false},
+		{"alerts.smtp_from", "sender address of alert emails", plain, func(c *Config) any { return &c.Alerts.SMTPFrom }, false},
+		{"alerts.smtp_to", "recipients of alert emails, comma-separated", list, func(c *Config) any { return &c.Alerts.SMTPTo }, false},
+		{"alerts.smtp_user", "SMTP login (PLAIN auth)", plain, func(c *Config) any { return &c.Alerts.SMTPUser }, false},
+		{"alerts.smtp_password", "SMTP password (secret)", secret, func(c *Config) any { return &c.Alerts.SMTPPassword }, false},
+		{"alerts.smtp_allow_plain", "send email without TLS when the server offers no STARTTLS", plain, func(c *Config) any { return &c.Alerts.SMTPAllowPlain }, false},
+		{"alerts.alertmanager_url", "Prometheus Alertmanager base URL for the alertmanager channel (secret: may hold credentials)", secret, func(c *Config) any { return &c.Alerts.AlertmanagerURL }, false},
+		{"alerts.alertmanager_user", "Alertmanager basic-auth user", plain, func(c *Config) any { return &c.Alerts.AlertmanagerUser }, false},
+		{"alerts.alertmanager_password", "Alertmanager basic-auth password (secret)", secret, func(c *Config) any { return &c.Alerts.AlertmanagerPassword }, false},
+		{"alerts.alertmanager_token", "Alertmanager bearer token (secret)", secret, func(c *Config) any { return &c.Alerts.AlertmanagerToken }, false},
+		{"alerts.alertmanager_ca", "PEM CA bundle to verify an https Alertmanager (default: system roots)", plain, func(c *Config) any { return &c.Alerts.AlertmanagerCA }, false},
+		{"alerts.cpu_threshold", "host CPU percent that raises a resource_threshold warning; 0 off", plain, func(c *Config) any { return &c.Alerts.CPUThreshold }, false},
+		{"alerts.memory_threshold", "host memory percent that raises a warning; 0 off", plain, func(c *Config) any { return &c.Alerts.MemoryThreshold }, false},
+		{"alerts.disk_threshold", "percent of the spool's disk that raises a warning; 0 off", plain, func(c *Config) any { return &c.Alerts.DiskThreshold }, false},
+		{"alerts.critical_threshold", "percent at which a resource alert is critical", plain, func(c *Config) any { return &c.Alerts.CriticalThreshold }, false},
+		{"alerts.resource_interval", "how often host resources are sampled", plain, func(c *Config) any { return &c.Alerts.ResourceInterval }, false},
+		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", plain, func(c *Config) any { return &c.Alerts.RetryAttempt }, false},
+		{"alerts.workflow_failures", "alert when a pipeline run fails", plain, func(c *Config) any { return &c.Alerts.WorkflowFailures }, false},
+		{"sentinel.enabled", "start the sentinel, the namespace's one watcher of every pipeline through Temporal's records", plain, func(c *Config) any { return &c.Sentinel.Enabled }, false},
+		{"sentinel.workflow_id", "the sentinel's workflow id: one per namespace", plain, func(c *Config) any { return &c.Sentinel.WorkflowID }, false},
+		{"sentinel.namespace", "namespace the sentinel watches (default: temporal.namespace)", plain, func(c *Config) any { return &c.Sentinel.Namespace }, false},
+		{"sentinel.query", "visibility query narrowing the pipelines watched (default: every workflow but pipewatch's own)", plain, func(c *Config) any { return &c.Sentinel.Query }, false},
+		{"sentinel.interval", "pause between sentinel scans", plain, func(c *Config) any { return &c.Sentinel.Interval }, false},
+		{"sentinel.describe_rate", "bound on the sentinel's describe calls per second", plain, func(c *Config) any { return &c.Sentinel.DescribeRate }, false},
+		{"sentinel.step_attempts", "failed attempts (retries left) that make a step a problem", plain, func(c *Config) any { return &c.Sentinel.StepAttempts }, false},
+		{"sentinel.failing_for", "how long a step or workflow task may keep failing before it is a problem", plain, func(c *Config) any { return &c.Sentinel.FailingFor }, false},
+		{"sentinel.not_started_for", "how long a step or workflow task may wait for a worker", plain, func(c *Config) any { return &c.Sentinel.NotStartedFor }, false},
+		{"sentinel.stuck_attempts", "failed workflow task attempts that make a pipeline stuck", plain, func(c *Config) any { return &c.Sentinel.StuckAttempts }, false},
+		{"sentinel.terminated_severity", "severity of the alert about a terminated pipeline: info, warning, critical", plain, func(c *Config) any { return &c.Sentinel.TerminatedSeverity }, false},
+		{"shutdown_timeout", "bound on the graceful stop", plain, func(c *Config) any { return &c.ShutdownTimeout }, false},
 	}
 }

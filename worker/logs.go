@@ -82,7 +82,7 @@ func changedKeys(path string, saved bool, cfg Config) []string {
 	var keys []string
 	for _, s := range settings() {
 		now := s.get(&cfg)
-		if s.secret && now != "" {
+		if s.kind == secret && now != "" {
 			now = masked
 		}
 		if !loaded || s.get(&prev) != now {
