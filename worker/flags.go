@@ -48,7 +48,7 @@ func BindFlags(fs *pflag.FlagSet, sections ...Section) {
 			v.text = s.get(&def)
 		}
 		f := fs.VarPF(v, s.flag(), "", s.help+" (env "+s.env()+")")
-		if v.Type() == "bool" {
+		if v.IsBoolFlag() {
 			f.NoOptDefVal = "true" // --sentinel-enabled alone means true
 		}
 	}
@@ -112,6 +112,10 @@ func (v *flagValue) String() string {
 	}
 	return v.text
 }
+
+// IsBoolFlag tells pflag that a boolean flag alone means true, and --help
+// shows it as --flag[=true|false], like pflag's own.
+func (v *flagValue) IsBoolFlag() bool { return v.Type() == "bool" }
 
 // Type implements pflag.Value: the type --help shows.
 func (v *flagValue) Type() string {

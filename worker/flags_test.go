@@ -109,8 +109,8 @@ func TestFlagHelp(t *testing.T) {
 	for _, line := range []string{
 		"--log-retention duration                   keep rotated main logs this long (env PIPEWATCH_LOG_RETENTION) (default 90d)\n",
 		"--log-max-size-bytes int                   rotate a log file at this size (env PIPEWATCH_LOG_MAX_SIZE_BYTES) (default 104857600)\n",
-		"--sentinel-enabled                         start the sentinel, the namespace's one watcher of every pipeline through Temporal's records (env PIPEWATCH_SENTINEL_ENABLED) (default true)\n",
-		"--alerts-smtp-allow-plain                  send email without TLS when the server offers no STARTTLS (env PIPEWATCH_ALERTS_SMTP_ALLOW_PLAIN)\n",
+		"--sentinel-enabled[=true|false]            start the sentinel, the namespace's one watcher of every pipeline through Temporal's records (env PIPEWATCH_SENTINEL_ENABLED) (default true)\n",
+		"--alerts-smtp-allow-plain[=true|false]     send email without TLS when the server offers no STARTTLS (env PIPEWATCH_ALERTS_SMTP_ALLOW_PLAIN)\n",
 		"--alerts-channels strings                  channels for alerts, comma-separated: log, webhook, email, alertmanager (env PIPEWATCH_ALERTS_CHANNELS) (default [log])\n",
 		"--neo4j-password string                    Neo4j password (secret) (env PIPEWATCH_NEO4J_PASSWORD)\n",
 		"--neo4j-password-file file                 file holding the Neo4j password; for secrets out of ps and shell history (env PIPEWATCH_NEO4J_PASSWORD_FILE)\n",

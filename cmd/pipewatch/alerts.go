@@ -73,7 +73,9 @@ func newAlertsCmd() *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "Alerts, newest first, from Temporal visibility",
-		Args:  cobra.NoArgs,
+		Example: `  pipewatch alerts list --state open
+  pipewatch alerts list --type data_drift --severity critical --since 2026-11-26 --limit 10`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			query, err := alertsQuery(state, typ, severity, since)
 			if err != nil {
@@ -104,13 +106,15 @@ func newAlertsCmd() *cobra.Command {
 	list.Flags().StringVar(&severity, "severity", "", "only alerts of this severity: info, warning, critical")
 	list.Flags().StringVar(&since, "since", "", "only alerts raised since this time (RFC 3339 or a date)")
 	list.Flags().IntVar(&limit, "limit", 100, "at most this many")
-	worker.BindFlags(list.Flags())
+	worker.BindFlags(list.Flags(), worker.SectionTemporal)
 
 	var asJSON bool
 	show := &cobra.Command{
 		Use:   "show <key>",
 		Short: "An alert's state and history (the alert workflow's query)",
-		Args:  cobra.ExactArgs(1),
+		Example: `  pipewatch alerts show f1259ea67abc3fa0
+  pipewatch alerts show pipewatch-alert:f1259ea67abc3fa0 --json`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, _, err := temporalClient(cmd)
 			if err != nil {
@@ -130,13 +134,14 @@ func newAlertsCmd() *cobra.Command {
 		},
 	}
 	show.Flags().BoolVar(&asJSON, "json", false, "print the state as JSON")
-	worker.BindFlags(show.Flags())
+	worker.BindFlags(show.Flags(), worker.SectionTemporal)
 
-	signal := func(use, short, name string, arg func(cmd *cobra.Command) (any, error)) *cobra.Command {
+	signal := func(use, short, example, name string, arg func(cmd *cobra.Command) (any, error)) *cobra.Command {
 		c := &cobra.Command{
-			Use:   use,
-			Short: short,
-			Args:  cobra.ExactArgs(1),
+			Use:     use,
+			Short:   short,
+			Example: example,
+			Args:    cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				payload, err := arg(cmd)
 				if err != nil {
@@ -156,7 +161,7 @@ func newAlertsCmd() *cobra.Command {
 		}
 		c.Flags().String("by", operator(), "who acts")
 		c.Flags().String("reason", "", "why")
-		worker.BindFlags(c.Flags())
+		worker.BindFlags(c.Flags(), worker.SectionTemporal)
 		return c
 	}
 	action := func(cmd *cobra.Command) (any, error) {
@@ -164,19 +169,22 @@ func newAlertsCmd() *cobra.Command {
 		reason, _ := cmd.Flags().GetString("reason")
 		return alerts.ActionRequest{By: by, Reason: reason}, nil
 	}
-	silence := signal("silence <key> --for <duration>", "Mute an alert's notifications for a while", alerts.SignalSilence, func(cmd *cobra.Command) (any, error) {
-		by, _ := cmd.Flags().GetString("by")
-		d, _ := cmd.Flags().GetDuration("for")
-		if d <= 0 {
-			return nil, fmt.Errorf("--for %s: want a positive duration such as 30m or 2h", d)
-		}
-		return alerts.SilenceRequest{For: d, By: by}, nil
-	})
+	silence := signal("silence <key> --for <duration>", "Mute an alert's notifications for a while",
+		`  pipewatch alerts silence f1259ea67abc3fa0 --for 2h --by alice`, alerts.SignalSilence, func(cmd *cobra.Command) (any, error) {
+			by, _ := cmd.Flags().GetString("by")
+			d, _ := cmd.Flags().GetDuration("for")
+			if d <= 0 {
+				return nil, fmt.Errorf("--for %s: want a positive duration such as 30m or 2h", d)
+			}
+			return alerts.SilenceRequest{For: d, By: by}, nil
+		})
 	silence.Flags().Duration("for", 0, "how long to mute it")
 	cmd.AddCommand(list, show,
-		signal("ack <key>", "Acknowledge an alert: repeats are held back until its severity rises", alerts.SignalAck, action),
+		signal("ack <key>", "Acknowledge an alert: repeats are held back until its severity rises",
+			`  pipewatch alerts ack f1259ea67abc3fa0 --reason "node drained"`, alerts.SignalAck, action),
 		silence,
-		signal("resolve <key>", "Resolve an alert: its channels are told and its workflow ends", alerts.SignalResolve, action),
+		signal("resolve <key>", "Resolve an alert: its channels are told and its workflow ends",
+			`  pipewatch alerts resolve f1259ea67abc3fa0 --reason "fixed upstream: bad batch removed"`, alerts.SignalResolve, action),
 	)
 	return cmd
 }

@@ -18,7 +18,10 @@ func newDoctorCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check that Temporal (namespace describe) and Neo4j (RETURN 1) answer",
-		Args:  cobra.NoArgs,
+		Example: `  pipewatch doctor
+  pipewatch doctor --wait 60s             # while the stack starts
+  pipewatch doctor --only temporal --temporal-address temporal.internal:7233`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags()})
 			if err != nil {
@@ -45,7 +48,7 @@ func newDoctorCmd() *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&wait, "wait", 0, "keep trying for this long before reporting a failure")
 	cmd.Flags().StringSliceVar(&only, "only", nil, "check only these: temporal, neo4j")
-	worker.BindFlags(cmd.Flags())
+	worker.BindFlags(cmd.Flags(), worker.SectionTemporal, worker.SectionNeo4j)
 	return cmd
 }
 

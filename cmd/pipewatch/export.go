@@ -103,6 +103,6 @@ a Bearer token when set.`,
 	cmd.Flags().StringVar(&f.out, "out", "-", "file for the JSON lines; - is stdout")
 	cmd.Flags().StringVar(&f.url, "url", "", "also post each event to <url>/api/v1/lineage (Marquez)")
 	cmd.Flags().StringVar(&f.namespace, "namespace", "pipewatch", "OpenLineage namespace of jobs and datasets")
-	worker.BindFlags(cmd.Flags())
+	worker.BindFlags(cmd.Flags(), worker.SectionNeo4j)
 	return cmd
 }

@@ -27,7 +27,7 @@ func (f *lineageFlags) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.asOf, "as-of", "", "ignore what was produced after this time (RFC 3339, or a date: 2026-11-26)")
 	cmd.Flags().StringSliceVar(&f.kinds, "kind", nil, "keep only datasets of these kinds: "+kindNames())
 	cmd.Flags().StringVar(&f.format, "format", "table", "output: "+strings.Join(graph.Formats(), ", "))
-	worker.BindFlags(cmd.Flags())
+	worker.BindFlags(cmd.Flags(), worker.SectionNeo4j)
 }
 
 func kindNames() string {
@@ -89,12 +89,13 @@ An <id> is a dataset version (key@version), a dataset key (its latest
 version, as of --as-of), or a run id (a workflow run id, or
 <workflow run id>/activity/<activity id> for a step).`,
 	}
-	query := func(use, short string, args int, run func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error)) *cobra.Command {
+	query := func(use, short, example string, args int, run func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error)) *cobra.Command {
 		var f lineageFlags
 		c := &cobra.Command{
-			Use:   use,
-			Short: short,
-			Args:  cobra.ExactArgs(args),
+			Use:     use,
+			Short:   short,
+			Example: example,
+			Args:    cobra.ExactArgs(args),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				opts, err := f.options()
 				if err != nil {
@@ -119,27 +120,36 @@ version, as of --as-of), or a run id (a workflow run id, or
 	}
 	cmd.AddCommand(
 		newLineageExportCmd(),
-		query("upstream <id>", "Everything <id> was derived from, back to its data sources, with the runs between", 1,
+		query("upstream <id>", "Everything <id> was derived from, back to its data sources, with the runs between",
+			`  pipewatch lineage upstream cohort/predictions                 # its latest version
+  pipewatch lineage upstream 'cohort/predictions@sha256:…' --kind DataSource,RawData --depth 10
+  pipewatch lineage upstream models/cohort-dementia --as-of 2026-11-26 --format svg > lineage.svg`, 1,
 			func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error) {
 				g, err := s.Traverse(ctx, args[0], graph.Upstream, opts)
 				return g, nil, err
 			}),
-		query("downstream <id>", "Everything derived from <id>, with the runs between", 1,
+		query("downstream <id>", "Everything derived from <id>, with the runs between",
+			`  pipewatch lineage downstream cohort/raw
+  pipewatch lineage downstream 'file:///data/cohort.csv' --kind Model,Predictions --format json`, 1,
 			func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error) {
 				g, err := s.Traverse(ctx, args[0], graph.Downstream, opts)
 				return g, nil, err
 			}),
-		query("path <from> <to>", "The chain of runs between two datasets or dataset versions", 2,
+		query("path <from> <to>", "The chain of runs between two datasets or dataset versions",
+			`  pipewatch lineage path cohort/raw cohort/predictions`, 2,
 			func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error) {
 				g, err := s.Path(ctx, args[0], args[1], opts)
 				return g, nil, err
 			}),
-		query("impact <id>", "What a bad dataset version touches downstream: datasets by kind, runs, jobs", 1,
+		query("impact <id>", "What a bad dataset version touches downstream: datasets by kind, runs, jobs",
+			`  pipewatch lineage impact 'cohort/validated@sha256:…'`, 1,
 			func(ctx context.Context, s *graph.Store, args []string, opts graph.QueryOptions) (graph.Graph, *graph.Impact, error) {
 				imp, err := s.Impact(ctx, args[0], opts)
 				return imp.Graph, &imp, err
 			}),
-		query("show <id>", "One dataset version, dataset or run with what it links to", 1,
+		query("show <id>", "One dataset version, dataset or run with what it links to",
+			`  pipewatch lineage show models/cohort-dementia
+  pipewatch lineage show '<workflow run id>/activity/<activity id>'   # a step's run`, 1,
 			func(ctx context.Context, s *graph.Store, args []string, _ graph.QueryOptions) (graph.Graph, *graph.Impact, error) {
 				g, err := s.Show(ctx, args[0])
 				return g, nil, err

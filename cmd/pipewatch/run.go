@@ -67,7 +67,8 @@ func newRunDemoCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&name, "name", "pipewatch", "who the demo greets")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "give up on the workflow after this long")
-	worker.BindFlags(cmd.Flags())
+	// It prints where to look: the worker's HTTP address and Neo4j.
+	worker.BindFlags(cmd.Flags(), worker.SectionTemporal, worker.SectionHTTP, "neo4j.uri", "neo4j.user")
 	return cmd
 }
 

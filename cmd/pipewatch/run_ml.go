@@ -29,7 +29,10 @@ func newRunPipelineCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "pipeline --data <csv>",
 		Short: "Run the reference ML pipeline (ingest → validate → features → train → evaluate → register → predict)",
-		Args:  cobra.NoArgs,
+		Example: `  pipewatch data generate --rows 2000 --seed 1 --out cohort.csv
+  pipewatch run pipeline --data cohort.csv --follow
+  pipewatch run pipeline --data cohort.csv --model churn --min-auc 0.8 --temporal-task-queue ml`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if in.Source == "" {
 				return errors.New("--data: name the cohort CSV to learn from (pipewatch data generate makes one)")
@@ -80,7 +83,7 @@ func newRunPipelineCmd() *cobra.Command {
 	cmd.Flags().StringVar(&in.ModelName, "model", "cohort-dementia", "model name, kept across versions")
 	cmd.Flags().Float64Var(&in.MinAUC, "min-auc", 0.75, "promote the model only from this held-out AUC")
 	cmd.Flags().BoolVar(&follow, "follow", false, "show live step progress (from the pipewatch.progress query)")
-	worker.BindFlags(cmd.Flags())
+	worker.BindFlags(cmd.Flags(), worker.SectionTemporal)
 	return cmd
 }
 
@@ -123,7 +126,10 @@ func newRunDriftCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "drift --batch <csv> [--schedule 1h]",
 		Short: "Check a batch for data drift and model degradation now, or on a Temporal Schedule",
-		Args:  cobra.NoArgs,
+		Example: `  pipewatch data generate --rows 500 --seed 2 --shift 1 --out drifted.csv
+  pipewatch run drift --batch drifted.csv                  # now, against the model run pipeline registered
+  pipewatch run drift --batch /data/incoming.csv --schedule 1h`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if in.Batch == "" {
 				return errors.New("--batch: name the CSV of new data to check")
@@ -174,7 +180,7 @@ func newRunDriftCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&in.Batch, "batch", "", "CSV of new data to check")
 	cmd.Flags().DurationVar(&every, "schedule", 0, "check on a Temporal Schedule this often instead of once")
-	worker.BindFlags(cmd.Flags())
+	worker.BindFlags(cmd.Flags(), worker.SectionTemporal)
 	return cmd
 }
 

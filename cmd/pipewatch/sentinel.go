@@ -29,7 +29,8 @@ func newSentinelCmd() *cobra.Command {
 		Short: "Show the sentinel's latest scan and the problems open now",
 		Example: `  pipewatch sentinel status
   pipewatch sentinel status --wait 60s   # until a scan is fresh, e.g. right after starting a worker
-  pipewatch sentinel status --json`,
+  pipewatch sentinel status --json
+  pipewatch sentinel status --temporal-namespace ml --sentinel-workflow-id pipewatch-sentinel-ml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, cfg, err := temporalClient(cmd)
@@ -87,7 +88,7 @@ func newSentinelCmd() *cobra.Command {
 	}
 	status.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
 	status.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for a fresh scan (one within two intervals)")
-	worker.BindFlags(status.Flags())
+	worker.BindFlags(status.Flags(), worker.SectionTemporal, "sentinel.workflow_id")
 	cmd.AddCommand(status)
 	return cmd
 }
