@@ -55,7 +55,7 @@ echo
 "$ROOT/bin/pipewatch" sentinel status --wait 60s
 echo
 started_worker=""
-echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboard: deploy/grafana/dashboards/pipewatch.json)"
+echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboards: deploy/grafana/dashboards/)"
 echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"
 echo "  Worker logs   $PIPEWATCH_LOG_DIR/pipewatch.log (audit: audit.log)"
 echo "  Stop all      make down"
