@@ -48,6 +48,8 @@ func TestCommandFlags(t *testing.T) {
 		"pipewatch audit verify":       {"config", "dir", "json", "key", "key-file", "sealed"},
 		"pipewatch audit show":         {"actor", "config", "dir", "event", "json", "limit", "since"},
 		"pipewatch data generate":      {"out", "rows", "seed", "shift"},
+		"pipewatch dashboards export":  {"dir"},
+		"pipewatch dashboards install": {"datasource-url", "folder", "grafana-url", "timeout", "token-file"},
 	}
 	seen := map[string]bool{}
 	var walk func(c *cobra.Command)
