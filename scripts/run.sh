@@ -71,7 +71,10 @@ echo
 echo
 started_worker=""
 echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboard: deploy/grafana/dashboards/pipewatch.json)"
-echo "  Prometheus    $PROMETHEUS_URL/targets (scrapes the worker and Temporal; rules: $PROMETHEUS_URL/rules)"
+# Debian's Prometheus serves the classic UI only, under /classic/.
+ui=$PROMETHEUS_URL
+if curl -fsS -o /dev/null "$PROMETHEUS_URL/classic/targets" 2>/dev/null; then ui=$PROMETHEUS_URL/classic; fi
+echo "  Prometheus    $ui/targets (scrapes the worker and Temporal; rules: $ui/rules, graphs: $ui/graph)"
 echo "  Alertmanager  $ALERTMANAGER_URL/#/alerts (pipewatch's alerts and Prometheus' rules)"
 echo "  Grafana       not on this machine (no Docker engine): docker compose up -d runs it with the dashboards"
 echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"
