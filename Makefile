@@ -30,10 +30,10 @@ lint: ## gofmt, go vet, staticcheck
 build: ## build bin/pipewatch
 	@ROOT=$(CURDIR); . scripts/env.sh; build_pipewatch
 
-up: ## start Temporal (UI :8233) and Neo4j (Bolt :7687), waiting until healthy
+up: ## start Temporal (UI :8233), Neo4j (Bolt :7687), Alertmanager (:9093) and Prometheus (:9090), waiting until healthy
 	@scripts/stack.sh up
 
-down: ## stop the worker, Neo4j and Temporal
+down: ## stop the worker, Prometheus, Alertmanager, Neo4j and Temporal
 	@scripts/stack.sh down
 
 status: ## report each part of the stack

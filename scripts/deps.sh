@@ -2,18 +2,20 @@
 # Debian packages the stack and the tests use, installed when missing
 # (idempotent: nothing happens when all are there). `make run` needs the
 # first group; `make test` all:
-#   curl; Java 17 and Maven (Neo4j from Maven Central);
-#   promtool (package prometheus) for deploy/; Alertmanager for the alert
-#   channel's test; Graphviz for lineage SVG; a C compiler for go test -race.
+#   curl; Java 17 and Maven (Neo4j from Maven Central); Prometheus (with
+#   promtool) and Alertmanager (with amtool), the local monitoring stack and
+#   what deploy/'s tests check with;
+#   Graphviz for lineage SVG; a C compiler for go test -race.
 set -euo pipefail
 
-want=(curl:curl java:openjdk-17-jre-headless mvn:maven)
+want=(curl:curl java:openjdk-17-jre-headless mvn:maven prometheus:prometheus promtool:prometheus
+  prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager)
 if [[ ${1:-} == test ]]; then
-  want+=(promtool:prometheus prometheus-alertmanager:prometheus-alertmanager dot:graphviz gcc:gcc)
+  want+=(dot:graphviz gcc:gcc)
 fi
 need=()
 for pkg in "${want[@]}"; do
-  command -v "${pkg%%:*}" >/dev/null 2>&1 || need+=("${pkg#*:}")
+  command -v "${pkg%%:*}" >/dev/null 2>&1 || [[ " ${need[*]} " == *" ${pkg#*:} "* ]] || need+=("${pkg#*:}")
 done
 ((${#need[@]})) || exit 0
 

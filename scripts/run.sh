@@ -12,6 +12,21 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 "$ROOT/scripts/deps.sh"
 "$ROOT/scripts/stack.sh" up
+# Closed workflows, alerts among them, stay PIPEWATCH_TEMPORAL_RETENTION (30d).
+"$ROOT/scripts/temporal.sh" namespace
+
+# The worker's state follows the run folder (PIPEWATCH_RUN_DIR) as the
+# stack's does; without a config file of yours, its alerts also go to the
+# local Alertmanager (scripts/alertmanager.sh).
+export PIPEWATCH_LINEAGE_SPOOL_DIR=${PIPEWATCH_LINEAGE_SPOOL_DIR:-$RUN_DIR/spool}
+export PIPEWATCH_ML_STORE_DIR=${PIPEWATCH_ML_STORE_DIR:-$RUN_DIR/artifacts}
+export PIPEWATCH_ML_SOURCE_ROOTS=${PIPEWATCH_ML_SOURCE_ROOTS:-$ROOT,$RUN_DIR/data}
+PROMETHEUS_URL=http://127.0.0.1:${PIPEWATCH_PROMETHEUS_PORT:-9090}
+ALERTMANAGER_URL=http://127.0.0.1:${PIPEWATCH_ALERTMANAGER_PORT:-9093}
+if [[ -z ${PIPEWATCH_CONFIG:-} ]]; then
+  export PIPEWATCH_ALERTS_CHANNELS=${PIPEWATCH_ALERTS_CHANNELS:-log,alertmanager}
+  export PIPEWATCH_ALERTS_ALERTMANAGER_URL=${PIPEWATCH_ALERTS_ALERTMANAGER_URL:-$ALERTMANAGER_URL}
+fi
 
 PIDFILE=$RUN_DIR/worker.pid
 started_worker=""
@@ -56,6 +71,12 @@ echo
 echo
 started_worker=""
 echo "  Metrics       http://$PIPEWATCH_HTTP_ADDR/metrics (Grafana dashboards: deploy/grafana/dashboards/)"
+# Debian's Prometheus serves the classic UI only, under /classic/.
+ui=$PROMETHEUS_URL
+if curl -fsS -o /dev/null "$PROMETHEUS_URL/classic/targets" 2>/dev/null; then ui=$PROMETHEUS_URL/classic; fi
+echo "  Prometheus    $ui/targets (scrapes the worker and Temporal; rules: $ui/rules, graphs: $ui/graph)"
+echo "  Alertmanager  $ALERTMANAGER_URL/#/alerts (pipewatch's alerts and Prometheus' rules)"
+echo "  Grafana       not on this machine (no Docker engine): docker compose up -d runs it with the dashboards"
 echo "  Neo4j Browser http://127.0.0.1:${PIPEWATCH_NEO4J_HTTP_PORT:-7474}/browser/ (user neo4j, password \$PIPEWATCH_NEO4J_PASSWORD)"
 echo "  Worker logs   $PIPEWATCH_LOG_DIR/pipewatch.log (audit: audit.log)"
 echo "  Stop all      make down"

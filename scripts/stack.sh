@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Start, stop and report pipewatch's local stack: the Temporal dev server and
-# Neo4j, plus the worker that `make run` starts.
+# Start, stop and report pipewatch's local stack: the Temporal dev server,
+# Neo4j, Alertmanager and Prometheus, plus the worker that `make run` starts.
 #
 #   scripts/stack.sh up [--record FILE]   provision and start what is not running,
 #                                         wait until healthy; with --record, list
 #                                         in FILE what this call started
 #   scripts/stack.sh down [--from FILE]   stop everything, or only what FILE lists
-#   scripts/stack.sh status               report each part (exit 3 if one is down)
+#   scripts/stack.sh status               report each part (exit 3 if Temporal
+#                                         or Neo4j is down)
 #
-# STACK_PARTS (default "temporal neo4j") names the parts `up` starts.
+# STACK_PARTS (default "temporal neo4j alertmanager prometheus") names the
+# parts `up` starts, in order: Alertmanager before the Prometheus that sends
+# to it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,7 +25,7 @@ up() {
   [[ -n $record ]] && : >"$record"
   build_pipewatch
   local part
-  for part in ${STACK_PARTS:-temporal neo4j}; do
+  for part in ${STACK_PARTS:-temporal neo4j alertmanager prometheus}; do
     if "$ROOT/scripts/$part.sh" status >/dev/null 2>&1; then
       log "$part: already running"
       continue
@@ -35,7 +38,7 @@ up() {
 }
 
 down() {
-  local from=${1:-} parts=(worker neo4j temporal)
+  local from=${1:-} parts=(worker prometheus alertmanager neo4j temporal)
   if [[ -n $from ]]; then
     [[ -s $from ]] || return 0
     mapfile -t parts <"$from"
@@ -55,6 +58,9 @@ status() {
   local rc=0
   "$ROOT/scripts/temporal.sh" status || rc=3
   "$ROOT/scripts/neo4j.sh" status || rc=3
+  # The monitoring parts are reported; the worker needs neither.
+  "$ROOT/scripts/alertmanager.sh" status || true
+  "$ROOT/scripts/prometheus.sh" status || true
   if pid_alive "$RUN_DIR/worker.pid"; then
     echo "worker: running (pid $(cat "$RUN_DIR/worker.pid"), http://$PIPEWATCH_HTTP_ADDR/metrics)"
   else

@@ -5,12 +5,16 @@
 #   scripts/temporal.sh start       start the dev server, register search attributes
 #   scripts/temporal.sh stop        stop it
 #   scripts/temporal.sh status      report it (exit 0 running, 3 stopped)
+#   scripts/temporal.sh namespace   create pipewatch's namespace or set its retention
 #
 # Environment (defaults in brackets):
 #   PIPEWATCH_TEMPORAL_PORT [7233]   gRPC frontend
 #   PIPEWATCH_TEMPORAL_UI_PORT [8233] Web UI
 #   PIPEWATCH_TEMPORAL_HTTP_PORT [7243] HTTP API
 #   PIPEWATCH_TEMPORAL_METRICS_PORT [7235] the server's own /metrics
+#   PIPEWATCH_TEMPORAL_NAMESPACE [default] the namespace `namespace` sets up
+#   PIPEWATCH_TEMPORAL_RETENTION [30d]     how long it keeps closed workflows
+#                                         (alert history included): Nd, Nh, Nm or Ns
 #   PIPEWATCH_DATA_DIR [<repo>/.data]  persistent state (temporal/temporal.db)
 #   PIPEWATCH_RUN_DIR [<repo>/.run]    pid and log files
 set -euo pipefail
@@ -80,6 +84,54 @@ start() {
 
 stop() { stop_pid temporal "$PIDFILE" 30; }
 
+# retention_seconds DURATION: Nd, Nh, Nm or Ns in seconds.
+retention_seconds() {
+  [[ $1 =~ ^([0-9]+)([dhms])$ ]] || return 1
+  local n=$((10#${BASH_REMATCH[1]}))
+  case ${BASH_REMATCH[2]} in
+  d) echo $((n * 86400)) ;;
+  h) echo $((n * 3600)) ;;
+  m) echo $((n * 60)) ;;
+  s) echo "$n" ;;
+  esac
+}
+
+# namespace: the namespace pipewatch uses keeps closed workflows (alerts
+# among them) for PIPEWATCH_TEMPORAL_RETENTION; the dev server's default is
+# one day. Created when missing, updated only when its retention differs.
+namespace() {
+  local ns=${PIPEWATCH_TEMPORAL_NAMESPACE:-default} want=${PIPEWATCH_TEMPORAL_RETENTION:-30d}
+  local secs have
+  secs=$(retention_seconds "$want") || {
+    log "temporal: PIPEWATCH_TEMPORAL_RETENTION=$want is not a duration like 30d, 720h, 90m or 86400s"
+    exit 1
+  }
+  local addr=(--address "127.0.0.1:$PORT")
+  if ! have=$("$BIN" operator namespace describe --namespace "$ns" "${addr[@]}" -o json 2>/dev/null); then
+    "$BIN" operator namespace create --namespace "$ns" --retention "${secs}s" "${addr[@]}" >/dev/null
+    # The frontend knows a new namespace once its registry refreshes (~10 s).
+    local deadline=$((SECONDS + 60))
+    until "$BIN" operator search-attribute list --namespace "$ns" "${addr[@]}" >/dev/null 2>&1; do
+      ((SECONDS <= deadline)) || { log "temporal: namespace $ns created but not served within 60s"; exit 1; }
+      sleep 1
+    done
+    # --search-attribute at start registers them in the default namespace only.
+    local sa
+    for sa in "${SEARCH_ATTRIBUTES[@]}"; do
+      "$BIN" operator search-attribute create --namespace "$ns" --name "$sa" --type Keyword "${addr[@]}" >/dev/null
+    done
+    log "temporal: namespace $ns created, retention $want, pipewatch's search attributes registered"
+    return 0
+  fi
+  have=$(sed -n 's/.*"workflowExecutionRetentionTtl": *"\([0-9]*\)s".*/\1/p' <<<"$have")
+  if [[ $have == "$secs" ]]; then
+    log "temporal: namespace $ns keeps closed workflows $want"
+    return 0
+  fi
+  "$BIN" operator namespace update --namespace "$ns" --retention "${secs}s" "${addr[@]}" >/dev/null
+  log "temporal: namespace $ns retention set to $want (was ${have:-unknown}s)"
+}
+
 status() {
   if pid_alive "$PIDFILE"; then
     echo "temporal: running (pid $(cat "$PIDFILE"), grpc 127.0.0.1:$PORT, ui http://127.0.0.1:$UI_PORT)"
@@ -90,9 +142,9 @@ status() {
 }
 
 case ${1:-} in
-provision | start | stop | status) "$1" ;;
+provision | start | stop | status | namespace) "$1" ;;
 *)
-  echo "usage: $0 provision|start|stop|status" >&2
+  echo "usage: $0 provision|start|stop|status|namespace" >&2
   exit 2
   ;;
 esac
