@@ -45,9 +45,9 @@ func RejectReasons() []string {
 	return rs
 }
 
-// labels are the pipeline and step labels of the running activity: the
-// workflow and activity types.
-func labels(ctx context.Context, step string) (pipeline, stepName string) {
+// stepLabels are the pipeline and step labels of the running activity: the
+// workflow and activity types ("none" and step outside an activity).
+func stepLabels(ctx context.Context, step string) (pipeline, stepName string) {
 	if !activity.IsActivity(ctx) {
 		return "none", step
 	}
@@ -60,7 +60,7 @@ func (m *ML) check(ctx context.Context, check string, ok bool) {
 	if m.Data == nil {
 		return
 	}
-	pipeline, _ := labels(ctx, "")
+	pipeline, _ := stepLabels(ctx, "")
 	m.Data.Check(pipeline, check, ok)
 }
 
@@ -70,7 +70,7 @@ func (m *ML) validated(ctx context.Context, out ValidateOutput, rejected map[str
 	if m.Data == nil {
 		return
 	}
-	pipeline, step := labels(ctx, ValidateName)
+	pipeline, step := stepLabels(ctx, ValidateName)
 	m.Data.Rows.WithLabelValues(pipeline, step, "accepted").Add(float64(out.Rows))
 	m.Data.Rows.WithLabelValues(pipeline, step, "rejected").Add(float64(out.Dropped + out.Duplicates))
 	for _, reason := range RejectReasons() { // every reason, zeros too: rates show none

@@ -131,3 +131,45 @@ pipewatch_model_promotions_total{decision="promoted",model="models/cohort-dement
 		}
 	}
 }
+
+// TestMLPipelineMetricsOnTooManyMissing: a column missing more than 20%
+// of its values fails validation: the check fails, and no rows are
+// counted (none was kept or rejected).
+func TestMLPipelineMetricsOnTooManyMissing(t *testing.T) {
+	good, err := os.ReadFile("../testdata/cohort-sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(good)), "\n")
+	for i := 1; i <= 60; i++ { // 60 of 200 rows lose their MMSE (column 5), 4 had none: 32%
+		f := strings.Split(lines[i], ",")
+		f[4] = ""
+		lines[i] = strings.Join(f, ",")
+	}
+	src := filepath.Join(t.TempDir(), "batch.csv")
+	if err := os.WriteFile(src, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	data, err := metrics.NewData(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := mlEnvFor(t, &activities.ML{Store: t.TempDir(), SourceRoots: []string{os.TempDir()}, Data: data})
+	env.ExecuteWorkflow(MLPipelineName, MLPipelineInput{Source: src})
+	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "column mmse misses 32.0% of its values") {
+		t.Fatalf("error %v, want validation to fail on mmse", err)
+	}
+	const p = `pipeline="pipewatch.MLPipeline"`
+	want := `
+# HELP pipewatch_data_quality_checks_total Data-quality checks run on batches, by check and result (pass, fail), count.
+# TYPE pipewatch_data_quality_checks_total counter
+pipewatch_data_quality_checks_total{check="missing_values",` + p + `,result="fail"} 1
+pipewatch_data_quality_checks_total{check="missing_values",` + p + `,result="pass"} 0
+pipewatch_data_quality_checks_total{check="schema",` + p + `,result="fail"} 0
+pipewatch_data_quality_checks_total{check="schema",` + p + `,result="pass"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pipewatch_data_quality_checks_total", "pipewatch_data_rows_total"); err != nil {
+		t.Error(err)
+	}
+}
