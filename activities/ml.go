@@ -55,6 +55,12 @@ type ML struct {
 	MaxMissing, WarnMissing float64
 	// Drift receives the drift monitor's gauges; nil records none.
 	Drift *metrics.Drift
+	// Data receives the data-quality counts of Ingest and Validate; nil
+	// records none.
+	Data *metrics.Data
+	// Model receives the evaluation gauges of Evaluate and the decisions
+	// of Register; nil records none.
+	Model *metrics.Model
 	// Audit records each read of a source (data_access) and each model
 	// registration and promotion (model_deployment) in the audit log; nil
 	// records none.
@@ -137,6 +143,7 @@ func (m *ML) Ingest(ctx context.Context, in IngestInput) (IngestOutput, error) {
 	})
 	if err != nil {
 		msg := fmt.Sprintf("%s: %v", in.Source, err)
+		m.check(ctx, CheckSchema, false)
 		m.dataQuality(ctx, alerts.Critical, map[string]string{"dataset": "cohort/raw", "check": "schema", "source": abs}, msg)
 		return IngestOutput{}, temporal.NewNonRetryableApplicationError(msg, "SchemaError", nil)
 	}
@@ -145,6 +152,7 @@ func (m *ML) Ingest(ctx context.Context, in IngestInput) (IngestOutput, error) {
 	if err != nil {
 		return IngestOutput{}, err
 	}
+	m.check(ctx, CheckSchema, true) // once the step's result is stored: a retry does not count again
 	var schema []lineage.Field
 	for _, name := range []string{"patient_id", "sex", "diagnosis"} {
 		schema = append(schema, lineage.Field{Name: name, Type: "string"})
@@ -206,6 +214,7 @@ func (m *ML) Validate(ctx context.Context, raw lineage.Dataset) (ValidateOutput,
 		quality[name+".missing_rate"] = rate
 		if rate > maxMissing {
 			msg := fmt.Sprintf("column %s misses %.1f%% of its values (limit %.0f%%)", name, 100*rate, 100*maxMissing)
+			m.check(ctx, CheckMissingValues, false)
 			m.dataQuality(ctx, alerts.Critical, map[string]string{"dataset": raw.Key, "column": name, "check": "missing"}, msg)
 			return out, temporal.NewNonRetryableApplicationError(msg, "DataQuality", nil)
 		}
@@ -216,15 +225,19 @@ func (m *ML) Validate(ctx context.Context, raw lineage.Dataset) (ValidateOutput,
 	}
 	seen := map[string]bool{}
 	ranges := plausible()
+	rejected := map[string]int{} // by reason: the first rule a row breaks
 	valid := c.keep(func(i int) bool {
 		if seen[c.IDs[i]] {
 			out.Duplicates++
+			rejected[ReasonDuplicateID]++
 			return false
 		}
 		seen[c.IDs[i]] = true
-		for name, r := range ranges {
-			if v := c.Numeric[name][i]; !math.IsNaN(v) && (v < r[0] || v > r[1]) {
+		for _, name := range NumericColumns() { // in order, so the reason is the same every run
+			r, ok := ranges[name]
+			if v := c.Numeric[name][i]; ok && !math.IsNaN(v) && (v < r[0] || v > r[1]) {
 				out.Dropped++
+				rejected[ReasonOutOfRange+name]++
 				return false
 			}
 		}
@@ -241,6 +254,7 @@ func (m *ML) Validate(ctx context.Context, raw lineage.Dataset) (ValidateOutput,
 		return out, err
 	}
 	out.Rows = valid.Len()
+	m.validated(ctx, out, rejected) // once the step's result is stored: a retry does not count again
 	activity.RecordHeartbeat(ctx, progress{Records: int64(c.Len())})
 	out.Validated = lineage.Dataset{Kind: lineage.ValidatedData, Key: "cohort/validated", Version: digest}.
 		With(lineage.Rows(int64(out.Rows)), lineage.Quality(quality))
@@ -483,6 +497,11 @@ func (m *ML) Evaluate(ctx context.Context, in EvaluateInput) (Evaluation, error)
 	if tp+fn > 0 {
 		ev.Recall = tp / (tp + fn)
 	}
+	if m.Model != nil {
+		m.Model.SetEvaluation(in.Model.Key, ShortVersion(in.Model.Version), map[string]float64{
+			"auc": ev.AUC, "accuracy": ev.Accuracy, "precision": ev.Precision, "recall": ev.Recall, "brier": ev.Brier,
+		})
+	}
 	activity.RecordHeartbeat(ctx, progress{Records: int64(len(scores))})
 	return ev, nil
 }
@@ -589,7 +608,17 @@ func (m *ML) Register(ctx context.Context, in RegisterInput) (Registration, erro
 	if err := os.WriteFile(path+".tmp", b, 0o640); err != nil {
 		return r, fmt.Errorf("registry: %w", err)
 	}
-	return r, os.Rename(path+".tmp", path)
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return r, fmt.Errorf("registry: %w", err)
+	}
+	if m.Model != nil { // a retry finds the entry above: counted once
+		decision := "rejected"
+		if r.Promoted {
+			decision = "promoted"
+		}
+		m.Model.Promotions.WithLabelValues(in.Model.Key, decision).Inc()
+	}
+	return r, nil
 }
 
 // PredictOutput is the stored predictions batch.

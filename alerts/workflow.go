@@ -7,6 +7,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // Names under which the alert workflow, its signals, query and activity are
@@ -254,6 +256,19 @@ type ActionRequest struct {
 // in severity notifies at once; ack mutes repeats until the severity rises,
 // silence mutes everything for a while, resolve ends it.
 func Workflow(ctx workflow.Context, in Input) (State, error) {
+	return runAlert(ctx, in, nil)
+}
+
+// WorkflowWithMetrics is Workflow counting into m (nil counts nothing):
+// fires, alerts raised and the time to the first notification, counted
+// only when not replaying, so each is counted once whichever worker runs
+// the alert. Register registers it under WorkflowName.
+func WorkflowWithMetrics(m *metrics.Alerts) func(workflow.Context, Input) (State, error) {
+	return func(ctx workflow.Context, in Input) (State, error) { return runAlert(ctx, in, m) }
+}
+
+// runAlert is the alert workflow, counting into m.
+func runAlert(ctx workflow.Context, in Input, m *metrics.Alerts) (State, error) {
 	// Version 1: occurrences are counted once (State.Seen), and fires
 	// after resolve open a new alert instead of being dropped. Version 2:
 	// the run continues as new when its history fills up, mid-cooldown too,
@@ -267,9 +282,13 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 	if p.ContinueAfter <= 0 {
 		p.ContinueAfter = 2000
 	}
-	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1, v2: v >= 2}
+	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1, v2: v >= 2, metrics: m}
 	first := in.State == nil
 	if first {
+		a.count(func(m *metrics.Alerts) {
+			m.Fires.WithLabelValues(string(in.Alert.Type), string(in.Alert.Severity)).Inc()
+			m.Raised.WithLabelValues(string(in.Alert.Type), string(in.Alert.Severity)).Inc()
+		})
 		at := in.Alert.At
 		if at.IsZero() {
 			at = workflow.Now(ctx)
@@ -415,6 +434,18 @@ type alertRun struct {
 	reopen []Alert
 	// reason is who resolved the alert and why.
 	reason string
+	// metrics counts fires, raises and the time to notify; nil counts
+	// nothing. firstSent: the first notification's delay is observed.
+	metrics   *metrics.Alerts
+	firstSent bool
+}
+
+// count counts into the alert metrics, unless replaying: what was counted
+// when the history was made is not counted again.
+func (a *alertRun) count(f func(m *metrics.Alerts)) {
+	if a.metrics != nil && !workflow.IsReplaying(a.ctx) {
+		f(a.metrics)
+	}
 }
 
 // sent is a notification on its way.
@@ -555,6 +586,12 @@ func (a *alertRun) onResult(n Notification, err error) {
 		a.st.record(now, "notify_failed", n.Channel, fmt.Sprintf("%s #%d: %v", n.Kind, n.Seq, err))
 		return
 	}
+	if n.Kind == KindFirst && !a.firstSent {
+		a.firstSent = true
+		a.count(func(m *metrics.Alerts) {
+			m.NotifyDelay.WithLabelValues(string(a.st.Type), string(n.Alert.Severity)).Observe(max(now.Sub(n.FirstAt), 0).Seconds())
+		})
+	}
 	a.st.record(now, "notified", n.Channel, fmt.Sprintf("%s #%d", n.Kind, n.Seq))
 }
 
@@ -588,6 +625,7 @@ func (a *alertRun) onFire(al Alert) {
 	a.st.Count++
 	a.st.Pending++
 	a.st.LastAt, a.st.Source, a.last = at, al.Source, al
+	a.count(func(m *metrics.Alerts) { m.Fires.WithLabelValues(string(a.st.Type), string(al.Severity)).Inc() })
 	if al.Severity.Rank() > a.st.Severity.Rank() {
 		a.st.record(now, "escalated", "", fmt.Sprintf("%s -> %s", a.st.Severity, al.Severity))
 		a.st.Severity, a.st.Summary = al.Severity, al.Summary

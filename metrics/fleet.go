@@ -42,7 +42,7 @@ type Fleet struct {
 	seenOpen    map[string]bool
 	seenPending map[PendingKey]bool
 
-	open, pending, problems, lastSuccess, outcomes, duration *prometheus.Desc
+	open, pending, problems, lastSuccess, outcomes, duration, alertsOpen *prometheus.Desc
 }
 
 // FleetSnapshot is one scan's view of the fleet.
@@ -60,7 +60,12 @@ type FleetSnapshot struct {
 	Problems map[string]int
 	// Outcomes are the durable totals of closed runs.
 	Outcomes []Outcome
+	// AlertsOpen counts the open alert workflows by type and severity.
+	AlertsOpen map[AlertKey]int
 }
+
+// AlertKey labels an open-alerts figure.
+type AlertKey struct{ Type, Severity string }
 
 // PendingKey labels a pending-steps figure.
 type PendingKey struct{ Pipeline, Step, State string }
@@ -130,6 +135,9 @@ func NewFleet(reg prometheus.Registerer) (*Fleet, error) {
 			[]string{"pipeline", "status"}, nil),
 		duration: prometheus.NewDesc("pipewatch_workflow_duration_seconds",
 			"Duration of closed pipeline runs, start to close as Temporal recorded them (fleet-wide), seconds.", []string{"pipeline", "status"}, nil),
+		alertsOpen: prometheus.NewDesc("pipewatch_alerts_open",
+			"Alert workflows open now, by type and severity, from Temporal's visibility (fleet-wide, exported by the scanning worker), count.",
+			[]string{"type", "severity"}, nil),
 		lastSuccess: prometheus.NewDesc("pipewatch_workflow_last_success_timestamp_seconds",
 			"When a run of the pipeline last completed, Unix seconds (fleet-wide).", []string{"pipeline"}, nil),
 	}
@@ -219,6 +227,9 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for p, n := range s.Problems {
 		send(prometheus.NewConstMetric(c.f.problems, prometheus.GaugeValue, float64(n), p))
+	}
+	for k, n := range s.AlertsOpen {
+		send(prometheus.NewConstMetric(c.f.alertsOpen, prometheus.GaugeValue, float64(n), k.Type, k.Severity))
 	}
 	bounds := StepBuckets()
 	last := map[string]float64{}

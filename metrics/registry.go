@@ -89,6 +89,10 @@ func New(opts Options) (*Registry, error) {
 		CachedReporter:  reporter,
 		Separator:       tallyprom.DefaultSeparator,
 		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		// tally's own tally_internal_*_cardinality gauges carry their type
+		// in their names, which Prometheus' naming rules (promtool check
+		// metrics) refuse; they tell nothing the registry does not.
+		OmitCardinalityMetrics: true,
 	}, opts.ReportEvery)
 	r.scope = sdktally.NewPrometheusNamingScope(scope)
 	r.closer = closer

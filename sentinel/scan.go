@@ -251,6 +251,14 @@ func (sc *scan) run(ctx context.Context) (ScanResult, error) {
 		return ScanResult{}, err
 	}
 	sc.sum.Open = len(open)
+	// Open alerts, listed before the scan raises or resolves any, so a
+	// failed list leaves nothing half done for the retry.
+	var alertsOpen map[metrics.AlertKey]int
+	if sc.s.Fleet != nil {
+		if alertsOpen, err = sc.alertsOpen(ctx); err != nil {
+			return ScanResult{}, err
+		}
+	}
 	results := sc.describeAll(ctx, open)
 	results = append(results, sc.recheck(ctx, open)...)
 	now := sc.s.now()
@@ -333,7 +341,8 @@ func (sc *scan) run(ctx context.Context) (ScanResult, error) {
 		f.Publish(&metrics.FleetSnapshot{
 			At: sc.sum.At, Lease: 3*sc.cfg.Interval + sc.sum.At.Sub(sc.start),
 			Open: openByPipeline, Pending: pendingByKey, Problems: problems,
-			Outcomes: append([]metrics.Outcome(nil), sc.st.Outcomes...),
+			Outcomes:   append([]metrics.Outcome(nil), sc.st.Outcomes...),
+			AlertsOpen: alertsOpen,
 		})
 		f.LastScan.Set(float64(sc.sum.At.UnixMilli()) / 1000)
 	}

@@ -108,6 +108,12 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 			}
 		}
 	}
+	for _, t := range alerts.Types() {
+		for _, sev := range []alerts.Severity{alerts.Info, alerts.Warning, alerts.Critical} {
+			alertMetrics.Fires.WithLabelValues(string(t), string(sev))
+			alertMetrics.Raised.WithLabelValues(string(t), string(sev))
+		}
+	}
 	var lineageMetrics *metrics.Lineage // set before the writer reads the spool
 	spool, err := lineage.OpenSpool(cfg.Lineage.SpoolDir, lineage.SpoolOptions{
 		MaxBytes: cfg.Lineage.SpoolMaxBytes,
@@ -185,7 +191,19 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if err != nil {
 		return err
 	}
+	dataMetrics, err := metrics.NewData(reg.Prom)
+	if err != nil {
+		return err
+	}
+	modelMetrics, err := metrics.NewModel(reg.Prom, pipeline)
+	if err != nil {
+		return err
+	}
+	if _, err := metrics.NewHost(reg.Prom, HostPaths(cfg)); err != nil {
+		return err
+	}
 	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics,
+		Data: dataMetrics, Model: modelMetrics,
 		SourceRoots: ChannelList(cfg.ML.SourceRoots), MaxSourceBytes: cfg.ML.MaxSourceBytes, Audit: StepAudit(logs.Audit)}})
 	alerts.Register(w, raiser, notifiers)
 	fleet, err := metrics.NewFleet(reg.Prom)
@@ -337,6 +355,12 @@ func Register(w sdkworker.Registry, steps Steps) {
 		w.RegisterActivityWithOptions(steps.Demo.Greet, activity.RegisterOptions{Name: activities.DemoGreetName})
 		w.RegisterActivityWithOptions(steps.Demo.Count, activity.RegisterOptions{Name: activities.DemoCountName})
 	}
+}
+
+// HostPaths are the configured folders whose disks the host metrics
+// watch: the logs, the lineage spool and the ML artifact store (data).
+func HostPaths(cfg Config) []metrics.HostPath {
+	return []metrics.HostPath{{Use: "logs", Path: cfg.Log.Dir}, {Use: "spool", Path: cfg.Lineage.SpoolDir}, {Use: "data", Path: cfg.ML.StoreDir}}
 }
 
 // StepAudit writes the ML steps' audit records to audit, the user the

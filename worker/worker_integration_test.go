@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -130,15 +131,17 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 		return problems
 	}
 	var problems []string
+	var scraped string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		_, metrics := get(t, "http://"+addr+"/metrics")
-		if problems = checkMetrics(metrics); len(problems) == 0 {
+		_, scraped = get(t, "http://"+addr+"/metrics")
+		if problems = checkMetrics(scraped); len(problems) == 0 {
 			break
 		}
 	}
 	for _, p := range problems {
 		t.Errorf("/metrics: %s", p)
 	}
+	checkHostAndNaming(t, scraped)
 
 	// Graceful stop.
 	cancel()
@@ -188,6 +191,39 @@ RETURN j.key AS step, a.state AS state, a.attempts AS attempts ORDER BY step`,
 	}
 	if !strings.Contains(console.String(), "worker started") {
 		t.Errorf("console lacks the start line:\n%s", console.String())
+	}
+}
+
+// checkHostAndNaming checks the worker's scrape: the host's disk series
+// for exactly the configured folders, and Prometheus' naming rules
+// (promtool check metrics says nothing).
+func checkHostAndNaming(t *testing.T, scraped string) {
+	t.Helper()
+	for _, name := range []string{"pipewatch_host_disk_total_bytes", "pipewatch_host_disk_free_bytes"} {
+		var uses []string
+		for _, line := range strings.Split(scraped, "\n") {
+			if rest, ok := strings.CutPrefix(line, name+`{use="`); ok {
+				u, _, _ := strings.Cut(rest, `"`)
+				uses = append(uses, u)
+			}
+		}
+		if got := strings.Join(uses, ","); got != "data,logs,spool" {
+			t.Errorf("%s series for %q, want data,logs,spool", name, got)
+		}
+	}
+	for _, name := range []string{"pipewatch_host_memory_total_bytes ", "pipewatch_host_memory_available_bytes "} {
+		if !strings.Contains(scraped, "\n"+name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install Debian's prometheus package (apt-get install prometheus)")
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(scraped)
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("promtool check metrics on the worker's /metrics: %v\n%s", err, out)
 	}
 }
 
