@@ -33,6 +33,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd(), newAlertsCmd(), newSentinelCmd(), newDataCmd(), newAuditCmd())
+	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd(), newAlertsCmd(), newSentinelCmd(), newDataCmd(), newAuditCmd(), newStatsCmd())
 	return root
 }
