@@ -42,13 +42,24 @@ type Filter struct {
 	Since    time.Time
 	Type     alerts.Type
 	Severity alerts.Severity
-	// Limit bounds how many; it must be at least 1.
+	// Pipeline keeps the alerts labelled with this pipeline.
+	Pipeline string
+	// Limit bounds how many List returns; it must be at least 1.
 	Limit int
 }
 
+// filterParams are the parameters of filterWhere.
+func (f Filter) params() map[string]any {
+	return map[string]any{"since": since(f.Since), "type": string(f.Type), "severity": string(f.Severity), "pipeline": f.Pipeline}
+}
+
+// filterWhere picks the alerts a Filter names.
+const filterWhere = `($since IS NULL OR a.firstFiredAt >= $since) AND ($type = '' OR a.type = $type)
+  AND ($severity = '' OR a.severity = $severity) AND ($pipeline = '' OR a.pipeline = $pipeline)`
+
 const listAlerts = `
 MATCH (a:Alert)
-WHERE ($since IS NULL OR a.firstFiredAt >= $since) AND ($type = '' OR a.type = $type) AND ($severity = '' OR a.severity = $severity)
+WHERE ` + filterWhere + `
 WITH a ORDER BY a.firstFiredAt DESC, a.id LIMIT $limit
 OPTIONAL MATCH (a)-[:ABOUT]->(r:Run)
 WITH a, r ORDER BY r.runId
@@ -60,7 +71,9 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Alert, error) {
 	if f.Limit < 1 {
 		return nil, fmt.Errorf("alert history: limit %d is below 1", f.Limit)
 	}
-	res, err := s.read(ctx, listAlerts, map[string]any{"since": since(f.Since), "type": string(f.Type), "severity": string(f.Severity), "limit": int64(f.Limit)})
+	params := f.params()
+	params["limit"] = int64(f.Limit)
+	res, err := s.read(ctx, listAlerts, params)
 	if err != nil {
 		return nil, fmt.Errorf("alert history: list: %w", err)
 	}
@@ -80,7 +93,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Alert, error) {
 	return out, nil
 }
 
-// Summary sums up the alerts that opened since a time.
+// Summary sums up the alerts a Filter picks.
 type Summary struct {
 	Since  time.Time `json:"since"`
 	Alerts int64     `json:"alerts"`
@@ -97,16 +110,16 @@ type Summary struct {
 
 const summarize = `
 MATCH (a:Alert)
-WHERE $since IS NULL OR a.firstFiredAt >= $since
+WHERE ` + filterWhere + `
 RETURN a.type AS type, a.severity AS severity, a.state AS state, count(*) AS alerts, sum(a.fires) AS fires,
        count(a.resolvedAt) AS resolved,
        sum(CASE WHEN a.resolvedAt IS NULL THEN 0 ELSE duration.inSeconds(a.firstFiredAt, a.resolvedAt).nanoseconds END) AS resolveNanos`
 
-// Summarize counts the alerts that opened since sinceT (zero: all) by
-// type, severity and state, and their mean time to resolve, in one query.
-func (s *Store) Summarize(ctx context.Context, sinceT time.Time) (Summary, error) {
-	sum := Summary{Since: sinceT, ByType: map[string]int64{}, BySeverity: map[string]int64{}, ByState: map[string]int64{}}
-	res, err := s.read(ctx, summarize, map[string]any{"since": since(sinceT)})
+// Summarize counts the alerts f picks (its Limit aside) by type, severity
+// and state, and their mean time to resolve, in one query.
+func (s *Store) Summarize(ctx context.Context, f Filter) (Summary, error) {
+	sum := Summary{Since: f.Since, ByType: map[string]int64{}, BySeverity: map[string]int64{}, ByState: map[string]int64{}}
+	res, err := s.read(ctx, summarize, f.params())
 	if err != nil {
 		return sum, fmt.Errorf("alert history: summary: %w", err)
 	}

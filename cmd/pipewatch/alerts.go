@@ -296,8 +296,8 @@ func alertHistory(cmd *cobra.Command) (store *history.Store, close func(), err e
 }
 
 // historyFilter checks the history flags and turns them into a filter.
-func historyFilter(since, typ, severity string, limit int, now time.Time) (history.Filter, error) {
-	f := history.Filter{Type: alerts.Type(typ), Severity: alerts.Severity(severity), Limit: limit}
+func historyFilter(since, typ, severity, pipeline string, limit int, now time.Time) (history.Filter, error) {
+	f := history.Filter{Type: alerts.Type(typ), Severity: alerts.Severity(severity), Pipeline: pipeline, Limit: limit}
 	if since != "" {
 		t, err := parseSince(since, now)
 		if err != nil {
@@ -318,7 +318,7 @@ func historyFilter(since, typ, severity string, limit int, now time.Time) (histo
 }
 
 func newAlertsHistoryCmd() *cobra.Command {
-	var since, typ, severity string
+	var since, typ, severity, pipeline string
 	var limit int
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -328,7 +328,7 @@ func newAlertsHistoryCmd() *cobra.Command {
   pipewatch alerts history --since 30d --type step_failure --severity critical --limit 20 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := historyFilter(since, typ, severity, limit, time.Now())
+			f, err := historyFilter(since, typ, severity, pipeline, limit, time.Now())
 			if err != nil {
 				return err
 			}
@@ -352,6 +352,7 @@ func newAlertsHistoryCmd() *cobra.Command {
 	cmd.Flags().StringVar(&since, "since", "7d", "only alerts opened since: an age (7d, 36h, 90m), an RFC 3339 time or a date (2026-11-26); empty for all")
 	cmd.Flags().StringVar(&typ, "type", "", "only alerts of this type: step_failure, workflow_failure, resource_threshold, data_quality, model_degradation, data_drift, custom")
 	cmd.Flags().StringVar(&severity, "severity", "", "only alerts of this severity: info, warning, critical")
+	cmd.Flags().StringVar(&pipeline, "pipeline", "", "only alerts about this pipeline")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	worker.BindFlags(cmd.Flags())
@@ -377,7 +378,7 @@ func writeAlertHistory(w io.Writer, rows []history.Alert) error {
 }
 
 func newAlertsSummaryCmd() *cobra.Command {
-	var since string
+	var since, pipeline string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "summary",
@@ -386,20 +387,16 @@ func newAlertsSummaryCmd() *cobra.Command {
   pipewatch alerts summary --since 2026-11-01 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var from time.Time
-			if since != "" {
-				t, err := parseSince(since, time.Now())
-				if err != nil {
-					return fmt.Errorf("--since %w", err)
-				}
-				from = t
+			f, err := historyFilter(since, "", "", pipeline, 1, time.Now())
+			if err != nil {
+				return err
 			}
 			store, closeStore, err := alertHistory(cmd)
 			if err != nil {
 				return err
 			}
 			defer closeStore()
-			sum, err := store.Summarize(cmd.Context(), from)
+			sum, err := store.Summarize(cmd.Context(), f)
 			if err != nil {
 				return err
 			}
@@ -410,6 +407,7 @@ func newAlertsSummaryCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&since, "since", "7d", "only alerts opened since: an age (7d, 36h, 90m), an RFC 3339 time or a date (2026-11-26); empty for all")
+	cmd.Flags().StringVar(&pipeline, "pipeline", "", "only alerts about this pipeline")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the mean time to resolve in seconds)")
 	worker.BindFlags(cmd.Flags())
 	return cmd

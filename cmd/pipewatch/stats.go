@@ -99,7 +99,7 @@ func writeStats(w io.Writer, rows []graph.StepStats) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PIPELINE\tSTEP\tRUNS\tFAILED\tABORTED\tFAILURE RATE\tMEAN\tMIN\tMAX\tMEDIAN\tP95\t")
+	fmt.Fprintln(tw, "PIPELINE\tSTEP\tRUNS\tFAILED\tABORTED\tFAILURE RATE\tMEAN\tMIN\tMAX\tMEDIAN\tP95")
 	for _, r := range rows {
 		step := r.Step
 		if step == "" {
