@@ -453,7 +453,7 @@ func writeAlertSummary(w io.Writer, s history.Summary) error {
 		title  string
 		counts map[string]int64
 	}{{"BY TYPE", s.ByType}, {"BY SEVERITY", s.BySeverity}, {"BY STATE", s.ByState}} {
-		fmt.Fprintf(tw, "\n%s\t\n", g.title)
+		fmt.Fprintf(tw, "\n%s\n", g.title)
 		names := make([]string, 0, len(g.counts))
 		for k := range g.counts {
 			names = append(names, k)
