@@ -177,11 +177,11 @@ func TestAlertHistorySurvivesNeo4jDownIntegration(t *testing.T) {
 	// Past its cooldown the alert is closed, but its workflow waits for
 	// the records.
 	time.Sleep(4 * time.Second)
-	desc, err := tc.DescribeWorkflowExecution(ctx, a.WorkflowID(), "")
+	desc, err := tc.DescribeWorkflow(ctx, a.WorkflowID(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if desc.GetWorkflowExecutionInfo().GetCloseTime() != nil {
+	if desc.RawResponse.GetWorkflowExecutionInfo().GetCloseTime() != nil {
 		t.Fatal("alert workflow ended with its records unwritten")
 	}
 	h.mu.Lock()
