@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +183,39 @@ ORDER BY a.firstFiredAt`, map[string]any{"p": pipeline}, neo4j.EagerResultTransf
 			}
 		}
 	}
+	// The README's Cypher recipes for the alert history.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "### Alert history\n")
+	_, block, ok := strings.Cut(section, "```cypher\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README's alert history has no ```cypher block")
+	}
+	var recipes []string
+	for _, stmt := range strings.Split(block, ";\n") {
+		if strings.TrimSpace(stmt) != "" {
+			recipes = append(recipes, stmt)
+		}
+	}
+	wantRows := []int{2, 1, 1} // both alerts; the step failure's type; the alert about the run's step
+	if len(recipes) != len(wantRows) {
+		t.Fatalf("README has %d alert history recipes, the test knows %d", len(recipes), len(wantRows))
+	}
+	for i, r := range recipes {
+		res, err := neo4j.ExecuteQuery(ctx, d, r, map[string]any{"pipeline": pipeline, "runId": wfRun}, neo4j.EagerResultTransformer,
+			neo4j.ExecuteQueryWithDatabase(cfg.Neo4j.Database))
+		if err != nil {
+			t.Errorf("recipe %d: %v\n%s", i+1, err, r)
+			continue
+		}
+		if len(res.Records) != wantRows[i] {
+			t.Errorf("recipe %d returned %d rows, want %d:\n%s", i+1, len(res.Records), wantRows[i], r)
+		}
+	}
+
 	var js struct {
 		Alerts, Fires, Resolved     int64
 		ByType, BySeverity, ByState map[string]int64
