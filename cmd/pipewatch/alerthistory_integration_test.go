@@ -20,6 +20,7 @@ import (
 	"github.com/pipewatch/pipewatch/internal/testenv"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
+	"github.com/pipewatch/pipewatch/worker"
 )
 
 // TestAlertHistoryIntegration runs alert workflows on the dev server with
@@ -227,5 +228,41 @@ ORDER BY a.firstFiredAt`, map[string]any{"p": pipeline}, neo4j.EagerResultTransf
 	if js.Alerts != 2 || js.Fires != 4 || js.Resolved != 1 || js.MeanTimeToResolveSeconds != ttr.Seconds() ||
 		fmt.Sprint(js.ByType, js.BySeverity, js.ByState) != "map[data_quality:1 step_failure:1] map[critical:1 warning:1] map[closed:1 resolved:1]" {
 		t.Errorf("alerts summary --json = %+v (time to resolve %s)", js, ttr)
+	}
+}
+
+// TestWorkerWritesAlertHistoryIntegration: the pipewatch worker, as it
+// runs, writes its alerts' history into its Neo4j.
+func TestWorkerWritesAlertHistoryIntegration(t *testing.T) {
+	cfg := testenv.Config(t)
+	cfg.Temporal.TaskQueue = testenv.Name(t)
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.Alerts.CPUThreshold, cfg.Alerts.MemoryThreshold, cfg.Alerts.DiskThreshold = 0, 0, 0
+	cfg.Alerts.Cooldown = time.Second
+	testenv.StartWorker(t, cfg)
+	tc := testenv.Temporal(t, cfg)
+	d := testenv.Neo4j(t, cfg)
+	pipeline := "hist-worker-it." + testenv.Name(t)
+	a := alerts.Alert{Type: alerts.Custom, Severity: alerts.Info, Labels: map[string]string{"pipeline": pipeline}, Summary: "hello"}
+	t.Cleanup(func() { _ = tc.TerminateWorkflow(context.Background(), a.WorkflowID(), "", "test over") })
+	t.Cleanup(func() {
+		deleteNodes(t, d, cfg, `MATCH (a:Alert {pipeline: $p}) DETACH DELETE a`, map[string]any{"p": pipeline}, 1)
+		deleteNodes(t, d, cfg, `MATCH (j:Job {key: $p}) DETACH DELETE j`, map[string]any{"p": pipeline}, 1)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := alerts.Raise(ctx, tc, cfg.Temporal.TaskQueue, worker.AlertPolicy(cfg.Alerts, false), a); err != nil {
+		t.Fatal(err)
+	}
+	var st alerts.State
+	if err := tc.GetWorkflow(ctx, a.WorkflowID(), "").Get(ctx, &st); err != nil { // closed after a quiet second
+		t.Fatal(err)
+	}
+	rows, err := history.NewStore(d, cfg.Neo4j.Database).List(ctx, history.Filter{Pipeline: pipeline, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].State != alerts.StatusClosed || rows[0].Fires != 1 || rows[0].Key != a.Key() || rows[0].ClosedAt.IsZero() {
+		t.Errorf("history %+v", rows)
 	}
 }
