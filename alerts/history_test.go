@@ -73,12 +73,11 @@ func runWithHistory(t *testing.T, h History, signals map[time.Duration][]func(*t
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
 	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
 	var st State
-	if err := env.GetWorkflowResult(&st); err != nil {
-		t.Fatal(err)
+	if env.GetWorkflowError() == nil {
+		if err := env.GetWorkflowResult(&st); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return st, env
 }
@@ -132,7 +131,10 @@ func TestAlertWorkflowWritesItsHistory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &historyLog{failFirst: tt.failFirst}
-			st, _ := runWithHistory(t, h, tt.signals)
+			st, env := runWithHistory(t, h, tt.signals)
+			if err := env.GetWorkflowError(); err != nil {
+				t.Fatal(err)
+			}
 			got := h.lines()
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
@@ -153,6 +155,48 @@ func TestAlertWorkflowWritesItsHistory(t *testing.T) {
 				t.Error("silenced record without its end")
 			}
 		})
+	}
+}
+
+// A store down for good: the alert is told all the same; after a day of
+// tries the record is given up and noted in the alert's history entries.
+func TestAlertWorkflowGivesUpAHistoryRecordAfterADay(t *testing.T) {
+	h := &historyLog{failFirst: 1 << 30}
+	st, env := runWithHistory(t, h, nil)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, e := range st.History {
+		if e.Event == "history_failed" {
+			failed = append(failed, strings.SplitN(e.Detail, ":", 2)[0])
+		}
+	}
+	if st.Status != StatusClosed || strings.Join(failed, ",") != "fired #1,closed #2" {
+		t.Errorf("status %s, history_failed entries %q; want closed, [fired #1 closed #2]", st.Status, failed)
+	}
+}
+
+// A fire after resolve opens a new alert at once; the resolved alert's
+// last record, not yet written, goes with it to be written again.
+func TestAlertWorkflowCarriesUnwrittenRecordsToTheNewAlert(t *testing.T) {
+	const m = time.Minute
+	h := &historyLog{failFirst: 1 << 30}
+	_, env := runWithHistory(t, h, map[time.Duration][]func(*testsuite.TestWorkflowEnvironment){
+		m:               {signal(SignalResolve, ActionRequest{By: "ana"})},
+		m + time.Second: {fire(Critical, 1)},
+	})
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("workflow error %v, want continue-as-new", err)
+	}
+	var in Input
+	if err := converterArgs(can, &in); err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Unwritten) != 1 || in.Unwritten[0].Event != RecordResolved || in.Unwritten[0].Rev != 2 || in.Unwritten[0].State != StatusResolved ||
+		in.Alert.Severity != Critical || in.State != nil {
+		t.Errorf("new alert %+v carries %+v; want the resolved record #2", in.Alert, in.Unwritten)
 	}
 }
 
