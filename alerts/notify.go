@@ -29,6 +29,9 @@ type Notifiers struct {
 	Audit *logging.Audit
 	// Metrics counts attempts; nil counts nothing.
 	Metrics *metrics.Alerts
+	// History keeps the alerts' lasting records (RecordHistory); nil
+	// keeps none.
+	History History
 }
 
 // Notify sends n on its channel. An unknown channel is an error the

@@ -103,6 +103,9 @@ type Input struct {
 	// Backlog are occurrences that came after the previous run of this key
 	// was resolved: the new alert counts them after Alert.
 	Backlog []Alert `json:"backlog,omitempty"`
+	// Unwritten are history records the previous run could not see
+	// written before it continued as new: this run writes them again.
+	Unwritten []Record `json:"unwritten,omitempty"`
 }
 
 // Status is where an alert stands.
@@ -153,6 +156,8 @@ type State struct {
 	// when its history filled up mid-cooldown (a storm): the next run
 	// waits out the rest of it.
 	CooldownUntil time.Time `json:"cooldownUntil,omitzero"`
+	// Rev numbers the alert's history records (Record.Rev).
+	Rev int `json:"rev,omitempty"`
 }
 
 // Entry is one event in an alert's history.
@@ -272,9 +277,11 @@ func runAlert(ctx workflow.Context, in Input, m *metrics.Alerts) (State, error) 
 	// Version 1: occurrences are counted once (State.Seen), and fires
 	// after resolve open a new alert instead of being dropped. Version 2:
 	// the run continues as new when its history fills up, mid-cooldown too,
-	// so a storm never meets the server's limit of signals per run. Runs
+	// so a storm never meets the server's limit of signals per run.
+	// Version 3: every change of the alert writes its Record through the
+	// history activity, beside the notifications, never before them. Runs
 	// that started before replay without them.
-	v := workflow.GetVersion(ctx, alertChangeID, workflow.DefaultVersion, 2)
+	v := workflow.GetVersion(ctx, alertChangeID, workflow.DefaultVersion, 3)
 	p := in.Policy
 	if p.Cooldown <= 0 {
 		p.Cooldown = DefaultCooldown
@@ -282,7 +289,7 @@ func runAlert(ctx workflow.Context, in Input, m *metrics.Alerts) (State, error) 
 	if p.ContinueAfter <= 0 {
 		p.ContinueAfter = 2000
 	}
-	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1, v2: v >= 2, metrics: m}
+	a := &alertRun{ctx: ctx, policy: p, v1: v >= 1, v2: v >= 2, v3: v >= 3, metrics: m}
 	first := in.State == nil
 	if first {
 		a.count(func(m *metrics.Alerts) {
@@ -313,6 +320,10 @@ func runAlert(ctx workflow.Context, in Input, m *metrics.Alerts) (State, error) 
 	a.upsert()
 	if first {
 		a.notify(KindFirst, 0)
+		a.writeHistory(RecordFired, "", "")
+	}
+	for _, r := range in.Unwritten {
+		a.rewrite(r)
 	}
 	for _, al := range in.Backlog {
 		a.onFire(al)
@@ -331,18 +342,23 @@ func runAlert(ctx workflow.Context, in Input, m *metrics.Alerts) (State, error) 
 			if a.st.Status != StatusResolved {
 				st := a.st
 				st.CooldownUntil = a.cutUntil
-				return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st})
+				return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st, Unwritten: a.unwritten()})
 			}
 		}
 		if can && !a.hasSignals() {
 			st := a.st
-			return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st})
+			return st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.last, Policy: in.Policy, State: &st, Unwritten: a.unwritten()})
 		}
 		if a.st.Status == StatusResolved {
 			a.drain() // fires after resolve go to a new alert
+			// The last records must be written before the run ends;
+			// a new alert meanwhile does not wait for them.
+			for a.v3 && len(a.reopen) == 0 && (!a.settled() || a.hasSignals()) {
+				a.drain()
+			}
 			break
 		}
-		if !a.hasSignals() {
+		if !a.hasSignals() && (!a.v3 || (a.settled() && !a.hasSignals())) {
 			break
 		}
 		// A signal came while the last notifications finished: go on.
@@ -355,7 +371,7 @@ func runAlert(ctx workflow.Context, in Input, m *metrics.Alerts) (State, error) 
 	if len(a.reopen) > 0 {
 		// The problem came back after it was resolved: a new alert for
 		// the key, its first occurrence notifying at once.
-		return a.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.reopen[0], Policy: in.Policy, Backlog: a.reopen[1:]})
+		return a.st, workflow.NewContinueAsNewError(ctx, WorkflowName, Input{Alert: a.reopen[0], Policy: in.Policy, Backlog: a.reopen[1:], Unwritten: a.unwritten()})
 	}
 	return a.st, nil
 }
@@ -387,6 +403,7 @@ func (a *alertRun) cooldowns() bool {
 			a.st.Status = StatusClosed
 			a.st.record(now, "closed", "", fmt.Sprintf("no repeats in %s", a.policy.cooldown(a.st.Type, a.st.Severity)))
 			a.notifyOnly(KindClosed, a.policy.CloseChannels)
+			a.writeHistory(RecordClosed, "", "")
 			return false
 		}
 		if a.muted() {
@@ -395,6 +412,7 @@ func (a *alertRun) cooldowns() bool {
 			a.notify(KindSummary, a.st.Pending)
 		}
 		a.st.Pending = 0
+		a.writeHistory(RecordRepeated, "", "")
 		if a.historyFull() {
 			return true
 		}
@@ -425,8 +443,10 @@ type alertRun struct {
 	events int
 	// lastUpsertStatus and lastUpsSev are the search attributes written.
 	lastUpsertStatus, lastUpsSev string
-	// v1 and v2 are versions of the workflow (see alertChangeID).
-	v1, v2 bool
+	// v1, v2 and v3 are versions of the workflow (see alertChangeID).
+	v1, v2, v3 bool
+	// written are the history records on their way or written.
+	written []write
 	// resumeUntil ends the first cooldown of a run that continued a cut
 	// one; cutUntil is the end of the cooldown this run cut short.
 	resumeUntil, cutUntil time.Time
@@ -520,6 +540,7 @@ func (a *alertRun) onAck(r ActionRequest) {
 	a.st.record(workflow.Now(a.ctx), "acked", "", by(r.By, r.Reason))
 	a.upsert()
 	a.audit(AuditAction{Action: "ack", By: r.By, Reason: r.Reason})
+	a.writeHistory(RecordAcked, r.By, r.Reason)
 }
 
 func (a *alertRun) onSilence(r SilenceRequest) {
@@ -533,6 +554,7 @@ func (a *alertRun) onSilence(r SilenceRequest) {
 	a.st.record(now, "silenced", "", fmt.Sprintf("for %s%s", r.For, by(r.By, "")))
 	a.upsert()
 	a.audit(AuditAction{Action: "silence", By: r.By, For: r.For})
+	a.writeHistory(RecordSilenced, r.By, "")
 }
 
 func (a *alertRun) onResolve(r ActionRequest) {
@@ -546,6 +568,7 @@ func (a *alertRun) onResolve(r ActionRequest) {
 	a.notify(KindResolved, a.st.Pending)
 	a.st.Pending = 0
 	a.audit(AuditAction{Action: "resolve", By: r.By, Reason: r.Reason})
+	a.writeHistory(RecordResolved, r.By, r.Reason)
 }
 
 // AuditAction is an operator's action on an alert, for the audit log.
@@ -637,6 +660,7 @@ func (a *alertRun) onFire(al Alert) {
 			a.notify(KindEscalation, a.st.Pending)
 			a.st.Pending = 0
 		}
+		a.writeHistory(RecordEscalated, "", "")
 	}
 }
 

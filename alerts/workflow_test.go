@@ -72,6 +72,7 @@ func run(t *testing.T, rec *recording, policy Policy, signals map[time.Duration]
 	ns := &Notifiers{Channels: map[string]Notifier{"log": rec, "webhook": rec}}
 	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
 	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
+	env.RegisterActivityWithOptions(ns.RecordHistory, activity.RegisterOptions{Name: HistoryActivityName})
 	for at, fs := range signals {
 		for _, f := range fs {
 			env.RegisterDelayedCallback(func() { f(env) }, at)
@@ -227,7 +228,7 @@ func TestAlertWorkflowContinuesAsNewWithItsState(t *testing.T) {
 	for i := 1; i <= 6; i++ { // a repeat in each of six cooldowns
 		signals[time.Duration(i)*5*time.Minute-time.Second] = []func(*testsuite.TestWorkflowEnvironment){fire(Warning, 1)}
 	}
-	_, env := run(t, rec, Policy{ContinueAfter: 30}, signals)
+	_, env := run(t, rec, Policy{ContinueAfter: 45}, signals)
 	var can *workflow.ContinueAsNewError
 	if err := env.GetWorkflowError(); !errors.As(err, &can) {
 		t.Fatalf("workflow error %v, want continue-as-new", err)
@@ -236,7 +237,8 @@ func TestAlertWorkflowContinuesAsNewWithItsState(t *testing.T) {
 	if err := converterArgs(can, &in); err != nil {
 		t.Fatal(err)
 	}
-	// The estimate passes 30 events with the sixth repeat, a second before
+	// The estimate passes 45 events (a history record, 3 events, with the
+	// first occurrence and each summary) with the sixth repeat, a second before
 	// the sixth cooldown ends: the first occurrence and four summaries are
 	// told, the sixth repeat is pending, and the next run waits out the
 	// second left of the cooldown (it does not start a new one).
@@ -259,6 +261,7 @@ func TestAlertWorkflowGoesOnWithACutCooldown(t *testing.T) {
 	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
 	ns := &Notifiers{Channels: map[string]Notifier{"log": rec}}
 	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	env.RegisterActivityWithOptions(ns.RecordHistory, activity.RegisterOptions{Name: HistoryActivityName})
 	a := alertAt(Critical)
 	st := State{Key: a.Key(), Type: a.Type, Severity: Critical, Labels: a.Labels, Summary: "fit failed", Status: StatusOpen,
 		Count: 20001, Pending: 4999, Seq: 2, FirstAt: env.Now().Add(-4 * time.Minute), LastAt: env.Now(),
@@ -300,6 +303,7 @@ func TestAlertActionsGoToTheAuditLog(t *testing.T) {
 	ns := &Notifiers{Channels: map[string]Notifier{"log": &recording{}}, Audit: logs.Audit}
 	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
 	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
+	env.RegisterActivityWithOptions(ns.RecordHistory, activity.RegisterOptions{Name: HistoryActivityName})
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalAck, ActionRequest{By: "ana", Reason: "on it"}) }, time.Minute)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalSilence, SilenceRequest{For: time.Hour, By: "ben"}) }, 2*time.Minute)
 	env.ExecuteWorkflow(WorkflowName, Input{Alert: alertAt(Warning)})
@@ -389,6 +393,7 @@ func TestAlertWorkflowHeldStaysOpenUntilResolved(t *testing.T) {
 	ns := &Notifiers{Channels: map[string]Notifier{"log": rec}}
 	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
 	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
+	env.RegisterActivityWithOptions(ns.RecordHistory, activity.RegisterOptions{Name: HistoryActivityName})
 	// Four quiet cooldowns, then the condition clears.
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(SignalResolve, ActionRequest{By: "pipewatch-sentinel", Reason: "step completed on attempt 9"})

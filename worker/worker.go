@@ -21,6 +21,7 @@ import (
 
 	"github.com/pipewatch/pipewatch/activities"
 	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/alerts/history"
 	"github.com/pipewatch/pipewatch/interceptors"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
@@ -155,6 +156,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	}
 	defer closeLogged(log, "neo4j driver", func() error { return driver.Close(context.Background()) })
 	store := graph.NewStore(driver, cfg.Neo4j.Database)
+	notifiers.History = history.NewStore(driver, cfg.Neo4j.Database) // alert records, retried by Temporal while Neo4j is away
 	schemaCtx, cancelSchema := context.WithTimeout(ctx, 10*time.Second)
 	if err := store.EnsureSchema(schemaCtx); err != nil { // else on the first write that can
 		log.Warn("lineage schema not ensured at start (Neo4j down?); the first write will", zap.Error(err))

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/pipewatch/pipewatch/alerts"
+	"github.com/pipewatch/pipewatch/alerts/history"
 	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/worker"
 )
@@ -186,6 +187,7 @@ func newAlertsCmd() *cobra.Command {
 		signal("resolve <key>", "Resolve an alert: its channels are told and its workflow ends",
 			`  pipewatch alerts resolve f1259ea67abc3fa0 --reason "fixed upstream: bad batch removed"`, alerts.SignalResolve, action),
 	)
+	cmd.AddCommand(newAlertsHistoryCmd(), newAlertsSummaryCmd())
 	return cmd
 }
 
@@ -283,6 +285,191 @@ func writeAlertState(w io.Writer, st alerts.State) error {
 	fmt.Fprintf(tw, "labels\t%s\n\nHISTORY\n", strings.Join(labels, " "))
 	for _, e := range st.History {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.At.UTC().Format(time.RFC3339), e.Event, e.Channel, e.Detail)
+	}
+	return tw.Flush()
+}
+
+// alertHistory opens the alert history (Neo4j) with the configuration of
+// cmd's flags; close closes its driver.
+func alertHistory(cmd *cobra.Command) (store *history.Store, close func(), err error) {
+	cfg, err := worker.Load(worker.Sources{Flags: cmd.Flags()})
+	if err != nil {
+		return nil, nil, err
+	}
+	driver, err := worker.OpenNeo4j(cfg.Neo4j)
+	if err != nil {
+		return nil, nil, err
+	}
+	return history.NewStore(driver, cfg.Neo4j.Database), func() { _ = driver.Close(context.WithoutCancel(cmd.Context())) }, nil
+}
+
+// historyFilter checks the history flags and turns them into a filter.
+func historyFilter(since, typ, severity, pipeline string, limit int, now time.Time) (history.Filter, error) {
+	f := history.Filter{Type: alerts.Type(typ), Severity: alerts.Severity(severity), Pipeline: pipeline, Limit: limit}
+	if since != "" {
+		t, err := parseSince(since, now)
+		if err != nil {
+			return f, fmt.Errorf("--since %w", err)
+		}
+		f.Since = t
+	}
+	if typ != "" && !slices.Contains(alerts.Types(), f.Type) {
+		return f, fmt.Errorf("--type %q is not an alert type", typ)
+	}
+	if severity != "" && f.Severity.Rank() == 0 {
+		return f, fmt.Errorf("--severity %q is not one of info, warning, critical", severity)
+	}
+	if limit < 1 {
+		return f, fmt.Errorf("--limit %d: want at least 1", limit)
+	}
+	return f, nil
+}
+
+func newAlertsHistoryCmd() *cobra.Command {
+	var since, typ, severity, pipeline string
+	var limit int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "Alerts that opened since a time, newest first, from the alert history in Neo4j (outlives Temporal's retention)",
+		Example: `  pipewatch alerts history --since 7d
+  pipewatch alerts history --since 30d --type step_failure --severity critical --limit 20 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := historyFilter(since, typ, severity, pipeline, limit, time.Now())
+			if err != nil {
+				return err
+			}
+			store, closeStore, err := alertHistory(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			rows, err := store.List(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			return writeAlertHistory(cmd.OutOrStdout(), rows)
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "7d", "only alerts opened since: an age (7d, 36h, 90m), an RFC 3339 time or a date (2026-11-26); empty for all")
+	cmd.Flags().StringVar(&typ, "type", "", "only alerts of this type: step_failure, workflow_failure, resource_threshold, data_quality, model_degradation, data_drift, custom")
+	cmd.Flags().StringVar(&severity, "severity", "", "only alerts of this severity: info, warning, critical")
+	cmd.Flags().StringVar(&pipeline, "pipeline", "", "only alerts about this pipeline")
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	worker.BindFlags(cmd.Flags(), worker.SectionNeo4j)
+	return cmd
+}
+
+func writeAlertHistory(w io.Writer, rows []history.Alert) error {
+	if len(rows) == 0 {
+		_, err := fmt.Fprintln(w, "no alerts match")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "OPENED\tKEY\tTYPE\tSEVERITY\tSTATE\tFIRES\tLAST FIRED\tRESOLVED IN\tSUMMARY")
+	for _, a := range rows {
+		resolvedIn := "-"
+		if !a.ResolvedAt.IsZero() {
+			resolvedIn = formatDuration(a.ResolvedAt.Sub(a.FirstFiredAt))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", a.FirstFiredAt.Format(time.RFC3339), a.Key, a.Type, a.Severity, a.State,
+			a.Fires, a.LastFiredAt.Format(time.RFC3339), resolvedIn, a.Summary)
+	}
+	return tw.Flush()
+}
+
+func newAlertsSummaryCmd() *cobra.Command {
+	var since, pipeline string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "summary",
+		Short: "Alerts that opened since a time, counted by type, severity and state, with the mean time to resolve",
+		Example: `  pipewatch alerts summary --since 7d
+  pipewatch alerts summary --since 2026-11-01 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := historyFilter(since, "", "", pipeline, 1, time.Now())
+			if err != nil {
+				return err
+			}
+			store, closeStore, err := alertHistory(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeStore()
+			sum, err := store.Summarize(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeAlertSummaryJSON(cmd.OutOrStdout(), sum)
+			}
+			return writeAlertSummary(cmd.OutOrStdout(), sum)
+		},
+	}
+	cmd.Flags().StringVar(&since, "since", "7d", "only alerts opened since: an age (7d, 36h, 90m), an RFC 3339 time or a date (2026-11-26); empty for all")
+	cmd.Flags().StringVar(&pipeline, "pipeline", "", "only alerts about this pipeline")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (the mean time to resolve in seconds)")
+	worker.BindFlags(cmd.Flags(), worker.SectionNeo4j)
+	return cmd
+}
+
+func writeAlertSummaryJSON(w io.Writer, s history.Summary) error {
+	out := struct {
+		Since                    *time.Time       `json:"since"`
+		Alerts                   int64            `json:"alerts"`
+		Fires                    int64            `json:"fires"`
+		ByType                   map[string]int64 `json:"byType"`
+		BySeverity               map[string]int64 `json:"bySeverity"`
+		ByState                  map[string]int64 `json:"byState"`
+		Resolved                 int64            `json:"resolved"`
+		MeanTimeToResolveSeconds *float64         `json:"meanTimeToResolveSeconds"`
+	}{Alerts: s.Alerts, Fires: s.Fires, ByType: s.ByType, BySeverity: s.BySeverity, ByState: s.ByState, Resolved: s.Resolved}
+	if !s.Since.IsZero() {
+		t := s.Since.UTC()
+		out.Since = &t
+	}
+	if s.Resolved > 0 {
+		sec := s.MeanTimeToResolve.Seconds()
+		out.MeanTimeToResolveSeconds = &sec
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func writeAlertSummary(w io.Writer, s history.Summary) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	from := "ever"
+	if !s.Since.IsZero() {
+		from = "since " + s.Since.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(tw, "alerts opened %s\t%d (%d fires)\n", from, s.Alerts, s.Fires)
+	mttr := "-"
+	if s.Resolved > 0 {
+		mttr = formatDuration(s.MeanTimeToResolve)
+	}
+	fmt.Fprintf(tw, "resolved\t%d, mean time to resolve %s\n", s.Resolved, mttr)
+	for _, g := range []struct {
+		title  string
+		counts map[string]int64
+	}{{"BY TYPE", s.ByType}, {"BY SEVERITY", s.BySeverity}, {"BY STATE", s.ByState}} {
+		fmt.Fprintf(tw, "\n%s\n", g.title)
+		names := make([]string, 0, len(g.counts))
+		for k := range g.counts {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		for _, k := range names {
+			fmt.Fprintf(tw, "%s\t%d\n", k, g.counts[k])
+		}
 	}
 	return tw.Flush()
 }

@@ -49,6 +49,9 @@ func TestCommandFlags(t *testing.T) {
 		"pipewatch audit show":         {"actor", "config", "dir", "event", "json", "limit", "since"},
 		"pipewatch data generate":      {"out", "rows", "seed", "shift"},
 		"pipewatch dashboards export":  {"dir"},
+		"pipewatch stats":              append([]string{"config", "json", "pipeline", "since", "step"}, neo4j...),
+		"pipewatch alerts history":     append([]string{"config", "json", "limit", "pipeline", "severity", "since", "type"}, neo4j...),
+		"pipewatch alerts summary":     append([]string{"config", "json", "pipeline", "since"}, neo4j...),
 		"pipewatch dashboards install": {"datasource-url", "folder", "grafana-url", "timeout", "token-file"},
 	}
 	seen := map[string]bool{}

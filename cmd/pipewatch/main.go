@@ -33,6 +33,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 		Version:       version,
 	}
-	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd(), newAlertsCmd(), newSentinelCmd(), newDataCmd(), newAuditCmd(), newDashboardsCmd())
+	root.AddCommand(newWorkerCmd(), newConfigCmd(), newDoctorCmd(), newRunCmd(), newLineageCmd(), newAlertsCmd(), newSentinelCmd(), newDataCmd(), newAuditCmd(), newDashboardsCmd(), newStatsCmd())
 	return root
 }

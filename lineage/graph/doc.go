@@ -11,6 +11,8 @@
 // always travel as query parameters, never inside the Cypher text. A run's
 // state only moves forward by attempt.
 //
+// Stats aggregates the runs' outcomes and durations by pipeline and step.
+//
 // Queries walk DERIVED_FROM breadth first, one indexed query per layer, so
 // their cost follows the size of the answer, not of the graph.
 package graph
