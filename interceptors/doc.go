@@ -15,9 +15,12 @@
 // by workers in other languages are observed too.
 //
 // For the Temporal UI the interceptor answers the pipewatch.progress query
-// on every run, keeps the run's current details, fills in empty activity
-// summaries (Options.Summaries) and writes the PipelineName, PipelineStep
-// and PipelineStatus search attributes (Options.SearchAttributes). Search
-// attribute upserts are commands, so they are versioned with GetVersion:
-// histories recorded without pipewatch replay unchanged with it.
+// on every run, keeps the run's current details (the current step, then how
+// the run ended), fills in empty activity summaries (Options.Summaries) and
+// writes the PipelineName, ModelName and DatasetVersion search attributes
+// once, at start (Options.SearchAttributes; PipelineStep per step change
+// only with Options.StepSearchAttribute). Search attribute upserts are
+// commands, so they are versioned with GetVersion: histories recorded
+// without pipewatch, or by its earlier versions, replay unchanged, and a
+// run adds at most three history events whatever its number of steps.
 package interceptors

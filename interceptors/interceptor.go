@@ -18,14 +18,26 @@ type Options struct {
 	// Observers receive every event, in this order. Logging, metrics,
 	// lineage and alerts are observers.
 	Observers []Observer
-	// SearchAttributes turns on upserting PipelineName, PipelineStep (and
-	// ModelName, DatasetVersion when the workflow's input names them) in
-	// new workflow runs. The namespace must have them registered as
-	// Keyword, or workflow tasks fail: the pipewatch worker checks that
-	// before turning this on. It decides for the runs that start on this
-	// worker only: a run's history (its version marker) decides on replay,
-	// so workers may differ, and turning it off is safe. Default off.
+	// SearchAttributes turns on writing PipelineName (and ModelName,
+	// DatasetVersion when the workflow's input names them) in new
+	// workflow runs, once, at start, leaving out the values the start set
+	// already: with the version marker, at most three history events per
+	// run. The namespace must have them registered as Keyword, or
+	// workflow tasks fail: the pipewatch worker checks that before
+	// turning this on. It decides for the runs that start on this worker
+	// only: a run's history (its version marker) decides on replay, so
+	// workers may differ, and turning it off is safe. Default off.
 	SearchAttributes bool
+	// StepSearchAttribute, with SearchAttributes, also writes PipelineStep
+	// each time a new run's current step changes, as pipewatch did
+	// before. Each write is a command the user's cluster pays for: one
+	// more history event (history length counts toward Temporal's
+	// 51,200-event limit), one more visibility write and more work per
+	// workflow task, so a loop alternating two step types 10,000 times
+	// adds 20,000 events. Default off: the current step is in the run's
+	// current details and the pipewatch.progress query, which cost no
+	// event. Like SearchAttributes it decides for new runs only.
+	StepSearchAttribute bool
 	// Summaries fills in an activity's Summary, shown in the Temporal UI,
 	// when the caller left it empty and the run's model or dataset version
 	// is known ("model=churn-lr · data=sha256:ab12"); the UI shows the

@@ -26,6 +26,7 @@ type runState struct {
 	progress    Progress
 	ui          bool   // search attributes are written in this run
 	uiStatus    bool   // and PipelineStatus (version 1)
+	uiSteps     bool   // and PipelineStep (versions 1 and 2)
 	shownStep   string // the PipelineStep value last written
 	labels      runLabels
 	summary     string // steps' summary, worked out on the first step
