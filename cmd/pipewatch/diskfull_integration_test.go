@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,7 +59,14 @@ func TestDiskFullIntegration(t *testing.T) {
 	}
 	const auditKey = "disk-full-audit-key-0123456789"
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"worker", "--http-addr", addr, "--log-dir", logDir, "--lineage-spool-dir", t.TempDir(),
+	// The worker reaches Neo4j through a proxy the test can hold, so that
+	// lineage waits in the spool while the disk is full.
+	bolt, err := url.Parse(cfg.Neo4j.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	neo4jProxy := testenv.StartPauseProxy(t, bolt.Host)
+	cmd := exec.Command(bin, append([]string{"worker", "--http-addr", addr, "--neo4j-uri", bolt.Scheme + "://" + neo4jProxy.Addr, "--log-dir", logDir, "--lineage-spool-dir", t.TempDir(),
 		"--temporal-task-queue", queue, "--ml-store-dir", t.TempDir(), "--ml-source-roots", filepath.Dir(src) + "," + srcDir, "--log-console-level", "off",
 		"--alerts-cpu-threshold", "0", "--alerts-memory-threshold", "0", "--alerts-disk-threshold", "0"}, testenv.WorkerFlags(t, cfg, queue)...)...)
 	cmd.Env = append(testenv.WorkerEnv(cfg), "PIPEWATCH_LOG_AUDIT_KEY="+auditKey)
@@ -95,6 +103,8 @@ func TestDiskFullIntegration(t *testing.T) {
 	testenv.RunMLPipeline(t, tc, queue, src, model) // the spool and the audit log have content
 	waitFor("spool drained", 30*time.Second, func() bool { return metric(addr, "pipewatch_lineage_spool_pending_bytes") == "0" })
 
+	// Neo4j stops answering: from now on lineage stays in the spool.
+	neo4jProxy.Pause()
 	// The disk is full: the next audit record is cut after 64 bytes.
 	auditLog := filepath.Join(logDir, "audit.log")
 	st, err := os.Stat(auditLog)
@@ -117,27 +127,41 @@ func TestDiskFullIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tc.TerminateWorkflow(context.Background(), run.GetID(), "", "test over") })
-	// And twenty demo pipelines at once: their lineage overflows what room
-	// the spool's segment has.
+	// And demo pipelines, twenty at a time, until their lineage, held in
+	// the spool, overflows what room its segment has.
 	var demos []client.WorkflowRun
-	for i := range 20 {
-		d, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-demo-%d", queue, i), TaskQueue: queue},
-			workflows.DemoWorkflowName, workflows.DemoInput{Name: "full disk"})
-		if err != nil {
-			t.Fatal(err)
+	startDemos := func(n int) {
+		for range n {
+			d, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("%s-demo-%d", queue, len(demos)), TaskQueue: queue},
+				workflows.DemoWorkflowName, workflows.DemoInput{Name: "full disk"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = tc.TerminateWorkflow(context.Background(), d.GetID(), "", "test over") })
+			demos = append(demos, d)
 		}
-		t.Cleanup(func() { _ = tc.TerminateWorkflow(context.Background(), d.GetID(), "", "test over") })
-		demos = append(demos, d)
 	}
+	startDemos(20)
 	var lastFailure string
-	waitFor("the first Ingest attempt failed", 30*time.Second, func() bool {
+	var lastLog time.Time
+	waitFor("the first Ingest attempt failed", 60*time.Second, func() bool {
 		d, err := tc.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 		if err != nil || len(d.RawResponse.GetPendingActivities()) == 0 {
 			return false
 		}
 		a := d.RawResponse.GetPendingActivities()[0]
 		lastFailure = a.GetLastFailure().GetMessage()
-		return a.GetAttempt() >= 2 && metric(addr, "pipewatch_lineage_events_retrying") != "0"
+		retrying := metric(addr, "pipewatch_lineage_events_retrying")
+		if time.Since(lastLog) > 0 {
+			lastLog = time.Now()
+			t.Logf("%s attempt %d (%s), %d demos started, lineage events retrying %s, spool pending %s bytes; last failure %q",
+				a.GetActivityType().GetName(), a.GetAttempt(), a.GetState(), len(demos), retrying, metric(addr, "pipewatch_lineage_spool_pending_bytes"), lastFailure)
+		}
+		if a.GetAttempt() >= 2 && retrying == "0" && len(demos) < 200 {
+			startDemos(20) // the spool still has room
+			return false
+		}
+		return a.GetAttempt() >= 2 && retrying != "0"
 	})
 	if !strings.Contains(lastFailure, "audit data_access") || !strings.Contains(lastFailure, "file too large") {
 		t.Errorf("the failed attempt says %q, want the audit record that could not be written", lastFailure)
@@ -148,10 +172,12 @@ func TestDiskFullIntegration(t *testing.T) {
 		t.Errorf("while the disk is full: %d workflow pollers (%v), /healthz %d", len(tq.GetPollers()), err, status("/healthz"))
 	}
 
-	// Room again: the retry goes through, the pipeline completes.
+	// Room again, and Neo4j back: the retry goes through, the pipeline
+	// completes.
 	if err := unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_FSIZE, &room, nil); err != nil {
 		t.Fatal(err)
 	}
+	neo4jProxy.Resume()
 	var res workflows.MLPipelineResult
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("the pipeline after the disk had room again: %v", err)
