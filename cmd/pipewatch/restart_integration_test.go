@@ -150,10 +150,17 @@ func TestSpooledLineageSurvivesSIGKILL(t *testing.T) {
 
 // hookReceiver keeps the alert notifications a worker posts, with the time
 // each arrived.
+// hookReceiver is a webhook receiver that honours the Idempotency-Key
+// header, as the README asks of receivers: delivery is at least once (a
+// worker killed after the POST and before Temporal heard of it sends the
+// message again, with the same key), so a redelivery is acknowledged and
+// counted, not kept.
 type hookReceiver struct {
-	mu   sync.Mutex
-	got  []alerts.Notification
-	when []time.Time
+	mu          sync.Mutex
+	got         []alerts.Notification
+	when        []time.Time
+	keys        map[string]bool
+	redelivered int
 }
 
 func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,8 +170,18 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if h.keys[key] {
+			h.redelivered++
+			return
+		}
+		if h.keys == nil {
+			h.keys = map[string]bool{}
+		}
+		h.keys[key] = true
+	}
 	h.got, h.when = append(h.got, n), append(h.when, time.Now())
-	h.mu.Unlock()
 }
 
 func (h *hookReceiver) snapshot() ([]alerts.Notification, []time.Time) {
@@ -229,6 +246,9 @@ func TestAlertCooldownSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, when := hook.snapshot()
+	hook.mu.Lock()
+	t.Logf("%d redeliveries recognized by their Idempotency-Key", hook.redelivered)
+	hook.mu.Unlock()
 	var lines []string
 	for _, n := range got {
 		lines = append(lines, fmt.Sprintf("%s repeats=%d count=%d", n.Kind, n.Repeats, n.Count))
