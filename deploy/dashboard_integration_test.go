@@ -100,7 +100,7 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 	cfg.ML.SourceRoots = testdata
 	dir := t.TempDir()
 	promCfg := filepath.Join(dir, "prometheus.yml")
-	conf := fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pipewatch-worker\n    static_configs:\n      - targets: [%q]\n", cfg.HTTP.Addr)
+	conf := fmt.Sprintf("global:\n  scrape_interval: 2s\n  scrape_timeout: 2s\nscrape_configs:\n  - job_name: pipewatch-worker\n    static_configs:\n      - targets: [%q]\n", cfg.HTTP.Addr)
 	if err := os.WriteFile(promCfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +127,17 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 			return 0, fmt.Errorf("%s", r.Error)
 		}
 		return len(r.Data.Result), nil
+	}
+	// seriesOf queries expr until it returns series, for up to 10s: on a
+	// loaded machine a scrape of the -race worker can time out, and for
+	// the scrape after that every series of the worker is stale.
+	seriesOf := func(expr string) (int, error) {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Second) {
+			n, err := query(expr)
+			if err != nil || n > 0 || time.Now().After(deadline) {
+				return n, err
+			}
+		}
 	}
 
 	// The worker, in-process, on its own task queue and port; everything
@@ -200,13 +211,13 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 				continue
 			}
 			expr := fmt.Sprintf("count by (%s) (%s)", m[2], strings.ReplaceAll(m[1], "$pipeline", ".*"))
-			if n, err := query(expr); err != nil || n == 0 {
+			if n, err := seriesOf(expr); err != nil || n == 0 {
 				t.Errorf("%s: variable %s finds no values: %s: %v", d.UID, v.Name, expr, err)
 			}
 		}
 	}
 	// The model variable offers the model this run registered.
-	if n, err := query(fmt.Sprintf(`count(pipewatch_model_auc{model=%q})`, res.Model.Key)); err != nil || n == 0 {
+	if n, err := seriesOf(fmt.Sprintf(`count(pipewatch_model_auc{model=%q})`, res.Model.Key)); err != nil || n == 0 {
 		t.Errorf("model %s not among the model variable's values: %v", res.Model.Key, err)
 	}
 
@@ -224,7 +235,7 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 			for _, target := range p.Targets {
 				key := d.UID + "/" + p.Title + "/" + target.RefID
 				expr := vars.Replace(target.Expr)
-				n, err := query(expr)
+				n, err := seriesOf(expr)
 				switch {
 				case err != nil:
 					t.Errorf("%s: invalid PromQL: %s: %v", key, expr, err)
@@ -255,7 +266,7 @@ func TestDashboardQueriesOnRealPrometheus(t *testing.T) {
 				}
 				filtered++
 				expr := one.Replace(target.Expr)
-				if n, err := query(expr); err != nil || n == 0 {
+				if n, err := seriesOf(expr); err != nil || n == 0 {
 					empty = append(empty, key+" (pipeline "+workflows.MLPipelineName+", model "+res.Model.Key+"): "+expr)
 				}
 			}

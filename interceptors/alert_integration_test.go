@@ -78,7 +78,7 @@ func TestFailuresRaiseAlertsIntegration(t *testing.T) {
 	queue := testenv.Name(t)
 	pipeline := "alert-it.pipeline-" + queue // its own alert keys
 	raiser := &alerts.Raiser{TaskQueue: queue, Policy: alerts.Policy{
-		Cooldown:         3 * time.Second,
+		Cooldown:         10 * time.Second, // both runs fit in it even on a loaded machine under -race
 		Routes:           []alerts.Route{{Channels: []string{"webhook"}}},
 		Channels:         map[string]alerts.ChannelPolicy{"webhook": {MaxAttempts: 3}},
 		SearchAttributes: true,
