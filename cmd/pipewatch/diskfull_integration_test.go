@@ -147,6 +147,14 @@ func TestDiskFullIntegration(t *testing.T) {
 	waitFor("the first Ingest attempt failed", 60*time.Second, func() bool {
 		d, err := tc.DescribeWorkflow(ctx, run.GetID(), run.GetRunID())
 		if err != nil || len(d.RawResponse.GetPendingActivities()) == 0 {
+			if time.Since(lastLog) > 5*time.Second {
+				lastLog = time.Now()
+				var task any
+				if d != nil {
+					task = d.RawResponse.GetPendingWorkflowTask()
+				}
+				t.Logf("no step pending yet (describe: %v; workflow task %v; %d demos started)", err, task, len(demos))
+			}
 			return false
 		}
 		a := d.RawResponse.GetPendingActivities()[0]
