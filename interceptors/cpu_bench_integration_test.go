@@ -442,13 +442,13 @@ func TestBenchCPU(t *testing.T) {
 	fmt.Printf("BENCH interceptor_cpu_ratio_iqr %.4f ratio\n", pwIQR)
 	fmt.Printf("BENCH interceptor_cpu_rounds %d count\n", rounds)
 	lo, hi := medianCI(ratios["pipewatch"])
-	fmt.Printf("BENCH interceptor_cpu_ratio_median_ci95 %.4f-%.4f ratio\n", lo, hi)
+	fmt.Printf("BENCH interceptor_cpu_ratio_ci95_low %.4f ratio\nBENCH interceptor_cpu_ratio_ci95_high %.4f ratio\n", lo, hi)
 	fmt.Printf("BENCH interceptor_cpu_ratio_derived %.4f ratio\n", (bareMed+hotNs+bgPerStep)/bareMed)
 	fmt.Printf("BENCH otel_cpu_ratio %.4f ratio\n", otMed)
 	fmt.Printf("BENCH otel_cpu_ratio_iqr %.4f ratio\n", otIQR)
 	fmt.Printf("BENCH otel_cpu_rounds %d count\n", rounds)
 	lo, hi = medianCI(ratios["otel"])
-	fmt.Printf("BENCH otel_cpu_ratio_median_ci95 %.4f-%.4f ratio\n", lo, hi)
+	fmt.Printf("BENCH otel_cpu_ratio_ci95_low %.4f ratio\nBENCH otel_cpu_ratio_ci95_high %.4f ratio\n", lo, hi)
 	fmt.Printf("BENCH interceptor_cpu_resolved %d bool\n", map[bool]int{false: 0, true: 1}[resolved])
 	if !resolved {
 		why := fmt.Sprintf("the cap was hit (%d rounds, %s of a %s budget)", rounds, time.Since(start).Round(time.Second), budget)
@@ -476,9 +476,12 @@ func TestBenchThroughput(t *testing.T) {
 	}
 	const target = 0.01
 	minRounds := envInt("PIPEWATCH_BENCH_THROUGHPUT_MIN_ROUNDS", 5)
-	maxRounds := envInt("PIPEWATCH_BENCH_THROUGHPUT_ROUNDS", 10)
+	maxRounds := envInt("PIPEWATCH_BENCH_THROUGHPUT_ROUNDS", 40)
+	budget := time.Duration(envInt("PIPEWATCH_BENCH_THROUGHPUT_SECONDS", 150)) * time.Second
 	workflows, batch := envInt("PIPEWATCH_BENCH_WORKFLOWS", 20), envInt("PIPEWATCH_BENCH_BATCH", 50)
-	warm, window := 2*time.Second, time.Duration(envInt("PIPEWATCH_BENCH_WINDOW_SECONDS", 5))*time.Second
+	// Short windows, alternating: two measurements close in time see
+	// nearly the same machine.
+	warm, window := time.Second, time.Duration(envInt("PIPEWATCH_BENCH_WINDOW_SECONDS", 3))*time.Second
 	tc, addr := devserver.StartAt(t, SearchAttributeNames())
 	variants := []string{"bare", "pipewatch"}
 	ws := startWorkers(t, addr, variants...)
@@ -517,8 +520,8 @@ func TestBenchThroughput(t *testing.T) {
 	}
 	perSecond := map[string][]float64{}
 	var ratios []float64
-	rounds := 0
-	for rounds < maxRounds {
+	start, rounds := time.Now(), 0
+	for rounds < maxRounds && time.Since(start) < budget {
 		r := map[string]float64{}
 		for k := range variants {
 			v := variants[(rounds+k)%len(variants)]
@@ -541,7 +544,9 @@ func TestBenchThroughput(t *testing.T) {
 	fmt.Printf("BENCH worker_throughput_rounds %d count\n", rounds)
 	fmt.Printf("BENCH worker_throughput_resolved %d bool\n", map[bool]int{false: 0, true: 1}[iqr < target])
 	if iqr >= target {
-		fmt.Printf("NOTE worker_throughput_ratio could not resolve 1 %%: IQR %.4f not under %.2f after the cap of %d rounds; load average %s\n", iqr, target, rounds, loadAverage())
+		lo, hi := medianCI(ratios)
+		fmt.Printf("NOTE worker_throughput_ratio could not resolve 1 %%: IQR %.4f not under %.2f when the cap was hit (%d rounds, %s of a %s budget; median's 95 %% CI %.4f-%.4f); load average %s\n",
+			iqr, target, rounds, time.Since(start).Round(time.Second), budget, lo, hi, loadAverage())
 	}
 	t.Logf("activities per second by round: %v", perSecond)
 }
