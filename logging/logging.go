@@ -204,6 +204,12 @@ func jsonEncoderConfig() zapcore.EncoderConfig {
 	c := zap.NewProductionEncoderConfig()
 	c.TimeKey = "ts"
 	c.EncodeTime = func(t time.Time, enc zapcore.PrimitiveArrayEncoder) {
+		// The JSON encoder formats the time into its buffer: the same
+		// bytes as the string below, without allocating or escaping it.
+		if e, ok := enc.(interface{ AppendTimeLayout(time.Time, string) }); ok {
+			e.AppendTimeLayout(t.UTC(), timeLayout)
+			return
+		}
 		enc.AppendString(t.UTC().Format(timeLayout))
 	}
 	c.EncodeDuration = zapcore.StringDurationEncoder

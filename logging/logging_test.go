@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // fakeClock is a Clock the test moves by hand.
@@ -330,5 +331,52 @@ func TestConsoleLevel(t *testing.T) {
 	want := `logging: console level "loud" is not one of debug, info, warn, error, off`
 	if err == nil || err.Error() != want {
 		t.Errorf("New error:\n got %v\nwant %s", err, want)
+	}
+}
+
+// TestLineTime checks the ts of a JSON line and a console line: UTC,
+// milliseconds, whatever the clock's zone.
+func TestLineTime(t *testing.T) {
+	tests := []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), "2026-11-26T10:00:00.000Z"},
+		{time.Date(2026, 11, 26, 10, 0, 0, 123456789, time.UTC), "2026-11-26T10:00:00.123Z"},
+		{time.Date(2026, 11, 26, 23, 30, 5, 9e6, time.FixedZone("UTC+2", 2*3600)), "2026-11-26T21:30:05.009Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			enc := zapcore.NewJSONEncoder(jsonEncoderConfig())
+			buf, err := enc.EncodeEntry(zapcore.Entry{Time: tt.in, Message: "m"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := `{"level":"info","ts":"` + tt.want + `","msg":"m"}` + "\n"; buf.String() != want {
+				t.Errorf("JSON line %q, want %q", buf.String(), want)
+			}
+			buf, err = zapcore.NewConsoleEncoder(consoleEncoderConfig()).EncodeEntry(zapcore.Entry{Time: tt.in, Message: "m"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(buf.String(), tt.want+"\t") {
+				t.Errorf("console line %q, want it to start with %q", buf.String(), tt.want)
+			}
+		})
+	}
+}
+
+// BenchmarkLine is one JSON line of the main log, encoded.
+func BenchmarkLine(b *testing.B) {
+	enc := zapcore.NewJSONEncoder(jsonEncoderConfig())
+	e := zapcore.Entry{Time: time.Now(), Message: "step completed"}
+	fields := []zap.Field{zap.String("workflow_id", "wf-1"), zap.Int32("attempt", 1)}
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, err := enc.EncodeEntry(e, fields)
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf.Free()
 	}
 }

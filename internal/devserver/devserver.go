@@ -22,6 +22,14 @@ import (
 // runs it. It stops when the test ends.
 func Start(t testing.TB, searchAttributes []string) client.Client {
 	t.Helper()
+	c, _ := StartAt(t, searchAttributes)
+	return c
+}
+
+// StartAt is Start that also returns the server's frontend host:port, for
+// benchmarks that run workers in processes of their own.
+func StartAt(t testing.TB, searchAttributes []string) (client.Client, string) {
+	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	bin := filepath.Join(filepath.Dir(file), "..", "..", "bin", "temporal")
 	quiet := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
@@ -44,5 +52,5 @@ func Start(t testing.TB, searchAttributes []string) client.Client {
 		t.Fatalf("start a dev server from %s (run `make up` once to build it): %v", bin, err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
-	return srv.Client()
+	return srv.Client(), srv.FrontendHostPort()
 }
