@@ -13,6 +13,9 @@
 //
 // Stats aggregates the runs' outcomes and durations by pipeline and step.
 //
-// Queries walk DERIVED_FROM breadth first, one indexed query per layer, so
-// their cost follows the size of the answer, not of the graph.
+// Traverse walks DERIVED_FROM breadth first, two layers an indexed query,
+// so its cost follows the size of the answer, not of the graph; Path one
+// layer a query, stopping at its target. Neither uses a variable-length or
+// shortest-path pattern: on a graph with cycles those enumerate paths, and
+// their cost grows exponentially with the depth.
 package graph

@@ -54,3 +54,44 @@ func Exec(ctx context.Context, s *Store, cypher string, params map[string]any) e
 		neo4j.ExecuteQueryWithDatabase(s.database), neo4j.ExecuteQueryWithWritersRouting())
 	return err
 }
+
+// TraverseLayered is Traverse as it was before the walk became one query:
+// one query per layer, breadth first. Tests hold the one-query walk to it.
+func TraverseLayered(ctx context.Context, s *Store, id string, dir Direction, opts QueryOptions) (Graph, error) {
+	opts, err := opts.check()
+	if err != nil {
+		return Graph{}, err
+	}
+	g := Graph{Query: map[Direction]string{Upstream: "upstream", Downstream: "downstream"}[dir], Subject: id}
+	start, err := s.resolve(ctx, id, opts.AsOf)
+	if err != nil {
+		return g, err
+	}
+	depth, frontier, level := start.first(dir)
+	var edges []derivation
+	for ; level < opts.Depth && len(frontier) > 0; level++ {
+		res, err := s.read(ctx, stepQuery(dir), map[string]any{"frontier": frontier, "asOf": opts.AsOf})
+		if err != nil {
+			return g, err
+		}
+		var next []string
+		for _, rec := range res {
+			d := derivation{out: asString(rec["out"]), in: asString(rec["in"]), runID: asString(rec["runId"])}
+			edges = append(edges, d)
+			if d.reach(depth, dir, level+1) {
+				next = append(next, d.far(dir))
+			}
+		}
+		frontier = next
+	}
+	links, err := s.ends(ctx, depth, dir, opts.AsOf)
+	if err != nil {
+		return g, err
+	}
+	g.Edges = edgesOf(append(start.links, links...), edges)
+	if err := s.fill(ctx, &g, depth); err != nil {
+		return g, err
+	}
+	g.keepKinds(opts.Kinds, start)
+	return g, nil
+}

@@ -115,6 +115,20 @@ func (d derivation) far(dir Direction) string {
 	return d.out
 }
 
+// reach gives d's run and far end the depth at, unless they have one, and
+// says whether the far end is new: a breadth-first search meets each node
+// first at its least depth.
+func (d derivation) reach(depth map[string]int, dir Direction, at int) bool {
+	if _, ok := depth[d.runID]; !ok {
+		depth[d.runID] = at
+	}
+	if _, ok := depth[d.far(dir)]; ok {
+		return false
+	}
+	depth[d.far(dir)] = at
+	return true
+}
+
 func (d derivation) near(dir Direction) string {
 	if dir == Upstream {
 		return d.out
@@ -137,8 +151,37 @@ WHERE i.id IN $frontier AND e.at <= $asOf
 RETURN o.id AS out, i.id AS in, e.runId AS runId`
 }
 
+// twoLayers reads two layers of the traversal in one statement: the
+// DERIVED_FROM edges out of (upstream) or into (downstream) the frontier,
+// and those of the versions they reach that are not in $seen (the next
+// frontier). A layer by layer search, not a path pattern: Cypher's
+// variable-length and ANY SHORTEST patterns enumerate paths, which grows
+// exponentially with the depth on a graph with cycles (ANY SHORTEST to
+// 15 hops took 90 s on 18 versions and 71 edges).
+func twoLayers(dir Direction) string {
+	first, second := `(o:DatasetVersion)-[e:DERIVED_FROM]->(n:DatasetVersion) WHERE o.id IN $frontier`,
+		`(n)-[e2:DERIVED_FROM]->(i2:DatasetVersion)`
+	pair, pair2 := `[o.id, n.id, e.runId]`, `[n.id, i2.id, e2.runId]`
+	if dir == Downstream {
+		first, second = `(n:DatasetVersion)-[e:DERIVED_FROM]->(i:DatasetVersion) WHERE i.id IN $frontier`,
+			`(o2:DatasetVersion)-[e2:DERIVED_FROM]->(n)`
+		pair, pair2 = `[n.id, i.id, e.runId]`, `[o2.id, n.id, e2.runId]`
+	}
+	return `
+MATCH ` + first + ` AND e.at <= $asOf
+WITH collect(` + pair + `) AS layer1, collect(DISTINCT n) AS reached
+CALL (reached) {
+  UNWIND reached AS n
+  WITH n WHERE NOT n.id IN $seen
+  MATCH ` + second + ` WHERE e2.at <= $asOf
+  RETURN collect(` + pair2 + `) AS layer2
+}
+RETURN layer1, CASE WHEN $two THEN layer2 ELSE [] END AS layer2`
+}
+
 // Traverse walks from the dataset version, dataset (its latest version as
-// of opts.AsOf) or run named by id, breadth first, one query per layer.
+// of opts.AsOf) or run named by id, breadth first to opts.Depth runs, two
+// layers a query.
 func (s *Store) Traverse(ctx context.Context, id string, dir Direction, opts QueryOptions) (Graph, error) {
 	opts, err := opts.check()
 	if err != nil {
@@ -150,45 +193,41 @@ func (s *Store) Traverse(ctx context.Context, id string, dir Direction, opts Que
 	if err != nil {
 		return g, err
 	}
-	depth := map[string]int{}
+	depth, frontier, level := start.first(dir)
 	var edges []derivation
-	frontier := start.versions
-	for _, v := range frontier {
-		depth[v] = 0
-	}
-	if start.run != "" { // a run: its own inputs or outputs are the first layer
-		depth[start.run] = 0
-		frontier = nil
-		for _, l := range start.links {
-			if (dir == Upstream) == (l.Type == "CONSUMED") {
-				depth[l.To] = 1
-				frontier = append(frontier, l.To)
-			}
+	for level < opts.Depth && len(frontier) > 0 {
+		seen := make([]string, 0, len(depth))
+		for id := range depth {
+			seen = append(seen, id)
 		}
-	}
-	level := 0
-	if start.run != "" {
-		level = 1
-	}
-	for ; level < opts.Depth && len(frontier) > 0; level++ {
-		res, err := s.read(ctx, stepQuery(dir), map[string]any{"frontier": frontier, "asOf": opts.AsOf})
+		two := level+1 < opts.Depth
+		res, err := s.read(ctx, twoLayers(dir), map[string]any{"frontier": frontier, "asOf": opts.AsOf, "seen": seen, "two": two})
 		if err != nil {
 			return g, fmt.Errorf("lineage: %s of %q: %w", name, id, err)
 		}
-		var next []string
-		for _, rec := range res {
-			d := derivation{out: asString(rec["out"]), in: asString(rec["in"]), runID: asString(rec["runId"])}
-			edges = append(edges, d)
-			far := d.far(dir)
-			if _, ok := depth[d.runID]; !ok {
-				depth[d.runID] = level + 1
+		for _, layer := range []string{"layer1", "layer2"} {
+			var next []string
+			var rows []any
+			if len(res) == 1 {
+				rows, _ = res[0][layer].([]any)
 			}
-			if _, ok := depth[far]; !ok {
-				depth[far] = level + 1
-				next = append(next, far)
+			for _, row := range rows {
+				f, _ := row.([]any)
+				if len(f) != 3 {
+					continue
+				}
+				d := derivation{out: asString(f[0]), in: asString(f[1]), runID: asString(f[2])}
+				edges = append(edges, d)
+				if d.reach(depth, dir, level+1) {
+					next = append(next, d.far(dir))
+				}
+			}
+			frontier = next
+			level++
+			if layer == "layer1" && !two {
+				break
 			}
 		}
-		frontier = next
 	}
 	// Runs that only read (an evaluation) or only wrote (an ingest from
 	// outside) leave no DERIVED_FROM: add them from their own edges.
@@ -243,6 +282,27 @@ type start struct {
 	versions []string
 	run      string
 	links    []Edge
+}
+
+// first is where a walk in dir begins: the depths known so far, the
+// versions to walk from and their depth. A run's own inputs (upstream) or
+// outputs (downstream) are its first layer.
+func (st start) first(dir Direction) (depth map[string]int, frontier []string, level int) {
+	depth = map[string]int{}
+	for _, v := range st.versions {
+		depth[v] = 0
+	}
+	if st.run == "" {
+		return depth, st.versions, 0
+	}
+	depth[st.run] = 0
+	for _, l := range st.links {
+		if (dir == Upstream) == (l.Type == "CONSUMED") {
+			depth[l.To] = 1
+			frontier = append(frontier, l.To)
+		}
+	}
+	return depth, frontier, 1
 }
 
 // resolve finds what id names: a dataset version, a dataset (its latest
