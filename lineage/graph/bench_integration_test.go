@@ -57,10 +57,12 @@ func TestBenchLineage(t *testing.T) {
 	}
 
 	// Writes: rounds alternate the batched writer (500 events a
-	// transaction, as lineage.Writer sends them) and one transaction per
-	// event; medians of events per second.
+	// transaction, as lineage.Writer sends them), the same batches rolled
+	// back instead of committed (what the statements cost; the difference
+	// is the commit's) and one transaction per event; medians of events
+	// per second.
 	rounds := envInt("PIPEWATCH_BENCH_LINEAGE_ROUNDS", 5)
-	var batched, single []float64
+	var batched, statements, commit, single []float64
 	for r := range rounds {
 		events := benchEvents(fmt.Sprintf("bench-batched-%d-%d", time.Now().UnixNano(), r), 12000)
 		start := time.Now()
@@ -69,7 +71,21 @@ func TestBenchLineage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		batched = append(batched, float64(len(events))/time.Since(start).Seconds())
+		committed := time.Since(start)
+		batched = append(batched, float64(len(events))/committed.Seconds())
+
+		events = benchEvents(fmt.Sprintf("bench-rolled-back-%d-%d", time.Now().UnixNano(), r), 12000)
+		start = time.Now()
+		for i := 0; i < len(events); i += 500 {
+			if err := graph.WriteRunsRolledBack(ctx, store, events[i:min(i+500, len(events))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rolledBack := time.Since(start)
+		statements = append(statements, float64(len(events))/rolledBack.Seconds())
+		if committed > rolledBack {
+			commit = append(commit, float64(len(events))/(committed-rolledBack).Seconds())
+		}
 
 		events = benchEvents(fmt.Sprintf("bench-single-%d-%d", time.Now().UnixNano(), r), 300)
 		start = time.Now()
@@ -84,6 +100,14 @@ func TestBenchLineage(t *testing.T) {
 	fmt.Printf("BENCH lineage_events_per_s %.0f events/s\n", b)
 	fmt.Printf("BENCH lineage_single_tx_events_per_s %.0f events/s\n", s)
 	fmt.Printf("BENCH lineage_batch_ratio %.1f x\n", b/s)
+	// The two ceilings of the batched writer: its statements alone (the
+	// rate if commits were free) and its commits alone (if statements
+	// were), each event being a run, its job, parent, two versions and
+	// seven relationships.
+	fmt.Printf("BENCH lineage_statements_only_events_per_s %.0f events/s\n", medianF(statements))
+	if len(commit) > 0 {
+		fmt.Printf("BENCH lineage_commit_only_events_per_s %.0f events/s\n", medianF(commit))
+	}
 
 	// Upstream queries on a generated graph: 110k pipeline runs, each a
 	// source version -> raw -> validated -> features (from the last 3

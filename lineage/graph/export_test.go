@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/neo4j/neo4j-go-driver/v5/neo4j"
+
+	"github.com/pipewatch/pipewatch/lineage"
 )
 
 // Count runs a read query returning one count, for tests to check the
@@ -94,4 +96,21 @@ func TraverseLayered(ctx context.Context, s *Store, id string, dir Direction, op
 	}
 	g.keepKinds(opts.Kinds, start)
 	return g, nil
+}
+
+// WriteRunsRolledBack runs WriteRuns' statements on runs in a transaction
+// it rolls back: what a write costs before its commit.
+func WriteRunsRolledBack(ctx context.Context, s *Store, runs []lineage.Run) error {
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, AccessMode: neo4j.AccessModeWrite})
+	defer func() { _ = session.Close(ctx) }()
+	tx, err := session.BeginTransaction(ctx)
+	if err != nil {
+		return err
+	}
+	rows, ioRows, derivedRows := batchRows(runs)
+	if err := runStatements(ctx, tx, rows, ioRows, derivedRows); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return tx.Rollback(ctx)
 }

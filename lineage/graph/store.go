@@ -120,10 +120,28 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 			return err
 		}
 	}
-	ioRows, derivedRows := datasetRows(runs)
+	rows, ioRows, derivedRows := batchRows(runs)
+	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, AccessMode: neo4j.AccessModeWrite})
+	defer func() { _ = session.Close(ctx) }()
+	_, err := session.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
+		return nil, runStatements(ctx, tx, rows, ioRows, derivedRows)
+	})
+	if err != nil {
+		err = fmt.Errorf("lineage: write %d run events (%d dataset links): %w", len(runs), len(ioRows), err)
+		if rejected(err) {
+			return fmt.Errorf("%w: %w", lineage.ErrRejected, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// batchRows turns run events into the rows of the three statements.
+func batchRows(runs []lineage.Run) (rows, ioRows, derivedRows []map[string]any) {
+	ioRows, derivedRows = datasetRows(runs)
 	// One row per run: rows of one statement do not see each other's writes.
 	runs = foldRuns(runs)
-	rows := make([]map[string]any, len(runs))
+	rows = make([]map[string]any, len(runs))
 	for i, r := range runs {
 		attempt := r.Attempt
 		if attempt < 1 {
@@ -142,32 +160,30 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 		}
 		rows[i] = row
 	}
-	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, AccessMode: neo4j.AccessModeWrite})
-	defer func() { _ = session.Close(ctx) }()
-	_, err := session.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		for _, st := range []struct {
-			cypher string
-			rows   []map[string]any
-		}{{writeRuns, rows}, {writeDatasets, ioRows}, {writeDerived, derivedRows}} {
-			if len(st.rows) == 0 {
-				continue
-			}
-			res, err := tx.Run(ctx, st.cypher, map[string]any{"rows": st.rows, "finalRank": int64(finalRank)})
-			if err != nil {
-				return nil, err
-			}
-			if _, err := res.Consume(ctx); err != nil {
-				return nil, err
-			}
+	return rows, ioRows, derivedRows
+}
+
+// runner is a transaction, managed or explicit.
+type runner interface {
+	Run(ctx context.Context, cypher string, params map[string]any) (neo4j.ResultWithContext, error)
+}
+
+// runStatements runs a batch's three statements in tx.
+func runStatements(ctx context.Context, tx runner, rows, ioRows, derivedRows []map[string]any) error {
+	for _, st := range []struct {
+		cypher string
+		rows   []map[string]any
+	}{{writeRuns, rows}, {writeDatasets, ioRows}, {writeDerived, derivedRows}} {
+		if len(st.rows) == 0 {
+			continue
 		}
-		return nil, nil
-	})
-	if err != nil {
-		err = fmt.Errorf("lineage: write %d run events (%d dataset links): %w", len(runs), len(ioRows), err)
-		if rejected(err) {
-			return fmt.Errorf("%w: %w", lineage.ErrRejected, err)
+		res, err := tx.Run(ctx, st.cypher, map[string]any{"rows": st.rows, "finalRank": int64(finalRank)})
+		if err != nil {
+			return err
 		}
-		return err
+		if _, err := res.Consume(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
