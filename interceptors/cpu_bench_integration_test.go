@@ -180,7 +180,10 @@ func TestBenchWorkerChild(t *testing.T) {
 		case "stat":
 			reply("stat %d %d", processCPU().Nanoseconds(), completed.Load())
 		case "profile":
-			if profile, err = os.Create(arg); err == nil {
+			if err = os.MkdirAll(filepath.Dir(arg), 0o755); err == nil {
+				profile, err = os.Create(arg)
+			}
+			if err == nil {
 				err = pprof.StartCPUProfile(profile)
 			}
 			if err != nil {
