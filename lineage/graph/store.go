@@ -160,7 +160,25 @@ func batchRows(runs []lineage.Run) (rows, ioRows, derivedRows []map[string]any) 
 		}
 		rows[i] = row
 	}
+	// One lock order for every writer: rows sorted by what they lock.
+	sortRows(rows, "parentRunId", "runId")
+	sortRows(ioRows, "key", "id", "runId")
+	sortRows(derivedRows, "out", "in", "runId")
 	return rows, ioRows, derivedRows
+}
+
+// sortRows orders rows by the string values of keys, in turn.
+func sortRows(rows []map[string]any, keys ...string) {
+	slices.SortStableFunc(rows, func(a, b map[string]any) int {
+		for _, k := range keys {
+			x, _ := a[k].(string)
+			y, _ := b[k].(string)
+			if c := strings.Compare(x, y); c != 0 {
+				return c
+			}
+		}
+		return 0
+	})
 }
 
 // runner is a transaction, managed or explicit.

@@ -23,13 +23,7 @@ import (
 func TestTraverseMatchesLayeredWalkIntegration(t *testing.T) {
 	store, ctx := testStore(t), context.Background()
 	prefix := testenv.Name(t)
-	t.Cleanup(func() {
-		if err := graph.Exec(context.Background(), store, `
-MATCH (n) WHERE n.runId STARTS WITH $p OR n.id STARTS WITH $p OR n.key STARTS WITH $p DETACH DELETE n`,
-			map[string]any{"p": prefix}); err != nil {
-			t.Errorf("clean up: %v", err)
-		}
-	})
+	cleanUp(t, store, prefix)
 
 	rng := rand.New(rand.NewPCG(7, 13))
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -102,4 +96,17 @@ func testStore(t *testing.T) *graph.Store {
 		t.Fatal(err)
 	}
 	return store
+}
+
+// cleanUp deletes, when the test ends, every node whose run id, version id
+// or key starts with prefix.
+func cleanUp(t *testing.T, store *graph.Store, prefix string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := graph.Exec(context.Background(), store, `
+MATCH (n) WHERE n.runId STARTS WITH $p OR n.id STARTS WITH $p OR n.key STARTS WITH $p DETACH DELETE n`,
+			map[string]any{"p": prefix}); err != nil {
+			t.Errorf("clean up: %v", err)
+		}
+	})
 }
