@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -40,13 +42,45 @@ func Raise(ctx context.Context, c Starter, taskQueue string, policy Policy, a Al
 	}
 	// A new workflow takes the alert as its first occurrence (and skips
 	// the same occurrence in the signal); a running one counts the signal.
-	_, err := c.SignalWithStartWorkflow(ctx, a.WorkflowID(), SignalFire, a,
-		client.StartWorkflowOptions{ID: a.WorkflowID(), TaskQueue: taskQueue, StaticSummary: a.Summary},
-		WorkflowName, Input{Alert: a, Policy: policy})
-	if err != nil {
-		return fmt.Errorf("alert %s (%s): signal with start %s: %w", a.Key(), a.Type, a.WorkflowID(), err)
+	// In a storm the run can reach the server's signal limit before it
+	// continues as new: the fire then waits for the next run, never lost.
+	wait, waited := 10*time.Millisecond, time.Duration(0)
+	for {
+		_, err := c.SignalWithStartWorkflow(ctx, a.WorkflowID(), SignalFire, a,
+			client.StartWorkflowOptions{ID: a.WorkflowID(), TaskQueue: taskQueue, StaticSummary: a.Summary},
+			WorkflowName, Input{Alert: a, Policy: policy})
+		switch {
+		case err == nil:
+			return nil
+		case !signalLimit(err):
+			return fmt.Errorf("alert %s (%s): signal with start %s: %w", a.Key(), a.Type, a.WorkflowID(), err)
+		case waited >= maxSignalLimitWait:
+			return fmt.Errorf("alert %s (%s): %s stayed at the server's signal limit for %s (is its worker polling %q?): %w",
+				a.Key(), a.Type, a.WorkflowID(), waited.Round(time.Second), taskQueue, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("alert %s (%s): %s is at the server's signal limit, waiting for its next run: %w", a.Key(), a.Type, a.WorkflowID(), ctx.Err())
+		case <-t.C:
+		}
+		waited += wait
+		wait = min(2*wait, time.Second)
 	}
-	return nil
+}
+
+// maxSignalLimitWait is how long Raise waits for an alert workflow at the
+// server's signal limit to continue as new: it does once its worker has
+// taken the signals it holds, in seconds.
+const maxSignalLimitWait = time.Minute
+
+// signalLimit tells the server's answer to a signal past a run's limit
+// (history.maximumSignalsPerExecution, 10,000 by default): an
+// InvalidArgument the server gives no type of its own, known by its text.
+func signalLimit(err error) bool {
+	var ia *serviceerror.InvalidArgument
+	return errors.As(err, &ia) && strings.Contains(ia.Message, "limit for signal events")
 }
 
 // newOccurrenceID names one occurrence, so the signal that comes with a

@@ -30,6 +30,13 @@ func Start(t testing.TB, searchAttributes []string) client.Client {
 // benchmarks that run workers in processes of their own.
 func StartAt(t testing.TB, searchAttributes []string) (client.Client, string) {
 	t.Helper()
+	return StartWith(t, searchAttributes)
+}
+
+// StartWith is StartAt with more dynamic configuration, each "key=value"
+// (e.g. "history.maximumSignalsPerExecution=200").
+func StartWith(t testing.TB, searchAttributes []string, dynamicConfig ...string) (client.Client, string) {
+	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	bin := filepath.Join(filepath.Dir(file), "..", "..", "bin", "temporal")
 	quiet := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
@@ -37,16 +44,20 @@ func StartAt(t testing.TB, searchAttributes []string) (client.Client, string) {
 	for _, name := range searchAttributes {
 		sa = append(sa, temporal.NewSearchAttributeKeyKeyword(name).ValueSet(""))
 	}
+	// With the default four partitions, tasks wait to be forwarded.
+	extra := []string{
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+	}
+	for _, kv := range dynamicConfig {
+		extra = append(extra, "--dynamic-config-value", kv)
+	}
 	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{
 		ExistingPath:     bin,
 		ClientOptions:    &client.Options{Logger: quiet},
 		SearchAttributes: temporal.NewSearchAttributes(sa...),
 		LogLevel:         "error",
-		// With the default four partitions, tasks wait to be forwarded.
-		ExtraArgs: []string{
-			"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-			"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
-		},
+		ExtraArgs:        extra,
 	})
 	if err != nil {
 		t.Fatalf("start a dev server from %s (run `make up` once to build it): %v", bin, err)
