@@ -16,13 +16,21 @@ cd "$ROOT"
 out=$(mktemp)
 record=$RUN_DIR/started-by-bench
 "$ROOT/scripts/deps.sh"
-"$ROOT/scripts/stack.sh" up --record "$record"
-trap 'rm -f "$out"; "$ROOT/scripts/stack.sh" down --from "$record"' EXIT
+trap 'rm -f "$out"; test_neo4j stop || true; "$ROOT/scripts/stack.sh" down --from "$record"' EXIT
+# Like `make test`: the tests' own Neo4j, and of the user's stack only
+# Temporal (the harnesses' own namespace).
+test_neo4j start
+export PIPEWATCH_NEO4J_URI=bolt://127.0.0.1:$TEST_NEO4J_BOLT_PORT PIPEWATCH_NEO4J_PASSWORD=pipewatch-dev
+STACK_PARTS=temporal "$ROOT/scripts/stack.sh" up --record "$record"
 export PIPEWATCH_INTEGRATION=1
 
 export PIPEWATCH_BENCH=1
-go test -tags integration -run '^$' -bench . -benchmem -count 5 -p 1 ./... | tee "$out" >&2
-go test -tags integration -run '^TestBench' -count 1 -p 1 -timeout 60m -v ./... | tee -a "$out" >&2
+# PIPEWATCH_BENCH_RUN=regexp runs only the harnesses it matches (and no Go
+# benchmark), e.g. '^TestBenchLineage$'.
+if [[ -z ${PIPEWATCH_BENCH_RUN:-} ]]; then
+  go test -tags integration -run '^$' -bench . -benchmem -count 5 -p 1 ./... | tee "$out" >&2
+fi
+go test -tags integration -run "${PIPEWATCH_BENCH_RUN:-^TestBench}" -count 1 -p 1 -timeout 60m -v ./... | tee -a "$out" >&2
 
 # BenchmarkInterceptorStep-2  N  3824 ns/op  400 B/op  2 allocs/op
 #   -> BENCH interceptor_step_ns 3824 ns, BENCH interceptor_step_allocs 2 allocs (medians)

@@ -18,15 +18,6 @@ if "$ROOT/scripts/stack.sh" status >/dev/null 2>&1; then
   user_before=$(PIPEWATCH_NEO4J_URI=$USER_NEO4J_URI "$RUN_DIR/stackprint")
 fi
 
-# The tests' own Neo4j, beside the user's (which they never touch): its own
-# ports and data folder, started now and stopped at the end (PIPEWATCH_TEST_*
-# move it, e.g. for a second checkout testing beside this one).
-TEST_NEO4J_BOLT_PORT=${PIPEWATCH_TEST_NEO4J_BOLT_PORT:-7688}
-test_neo4j() {
-  PIPEWATCH_NEO4J_BOLT_PORT=$TEST_NEO4J_BOLT_PORT PIPEWATCH_NEO4J_HTTP_PORT=${PIPEWATCH_TEST_NEO4J_HTTP_PORT:-7475} \
-    PIPEWATCH_NEO4J_PASSWORD=pipewatch-dev PIPEWATCH_DATA_DIR=${PIPEWATCH_DATA_DIR:-$ROOT/.data}/test \
-    PIPEWATCH_RUN_DIR=${PIPEWATCH_TEST_RUN_DIR:-$RUN_DIR/test} PIPEWATCH_NEO4J_HEAP=384m "$ROOT/scripts/neo4j.sh" "$@"
-}
 record=$RUN_DIR/started-by-test
 cleanup() {
   test_neo4j stop || true
