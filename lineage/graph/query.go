@@ -153,11 +153,11 @@ RETURN o.id AS out, i.id AS in, e.runId AS runId`
 
 // twoLayers reads two layers of the traversal in one statement: the
 // DERIVED_FROM edges out of (upstream) or into (downstream) the frontier,
-// and those of the versions they reach that are not in $seen (the next
-// frontier). A layer by layer search, not a path pattern: Cypher's
-// variable-length and ANY SHORTEST patterns enumerate paths, which grows
-// exponentially with the depth on a graph with cycles (ANY SHORTEST to
-// 15 hops took 90 s on 18 versions and 71 edges).
+// and, unless $two is false, those of the versions they reach that are not
+// in $seen (the next frontier). A layer by layer search, not a path
+// pattern: Cypher's variable-length and ANY SHORTEST patterns enumerate
+// paths, which grows exponentially with the depth on a graph with cycles
+// (ANY SHORTEST to 15 hops took 90 s on 18 versions and 71 edges).
 func twoLayers(dir Direction) string {
 	first, second := `(o:DatasetVersion)-[e:DERIVED_FROM]->(n:DatasetVersion) WHERE o.id IN $frontier`,
 		`(n)-[e2:DERIVED_FROM]->(i2:DatasetVersion)`
@@ -172,11 +172,11 @@ MATCH ` + first + ` AND e.at <= $asOf
 WITH collect(` + pair + `) AS layer1, collect(DISTINCT n) AS reached
 CALL (reached) {
   UNWIND reached AS n
-  WITH n WHERE NOT n.id IN $seen
+  WITH n WHERE $two AND NOT n.id IN $seen
   MATCH ` + second + ` WHERE e2.at <= $asOf
   RETURN collect(` + pair2 + `) AS layer2
 }
-RETURN layer1, CASE WHEN $two THEN layer2 ELSE [] END AS layer2`
+RETURN layer1, layer2`
 }
 
 // Traverse walks from the dataset version, dataset (its latest version as
