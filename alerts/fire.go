@@ -29,7 +29,9 @@ type Starter interface {
 }
 
 // Raise sends a to its alert workflow, starting it if none runs for its
-// key: the first occurrence notifies, repeats are counted.
+// key: the first occurrence notifies, repeats are counted. When the run
+// is at the server's signal limit (a storm faster than it continues as
+// new), Raise waits for the next run, up to a minute or ctx's end.
 func Raise(ctx context.Context, c Starter, taskQueue string, policy Policy, a Alert) error {
 	if a.At.IsZero() {
 		a.At = time.Now().UTC()
