@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,7 +134,7 @@ var retryCode = regexp.MustCompile(`Neo\.[A-Za-z]+Error\.[A-Za-z]+\.[A-Za-z]+`)
 
 func (l *retryLog) Debugf(_, _ string, msg string, args ...any) {
 	line := fmt.Sprintf(msg, args...)
-	if !regexp.MustCompile(`^Retrying transaction`).MatchString(line) {
+	if !strings.HasPrefix(line, "Retrying transaction") {
 		return
 	}
 	code := retryCode.FindString(line)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,11 @@ type Store struct {
 	driver   neo4j.DriverWithContext
 	database string
 	schema   atomic.Bool // constraints ensured; WriteRuns ensures them until then
+	// ensuring serialises WriteRuns' EnsureSchema: concurrent writers on a
+	// new Store run it once, not once each, and their first connections
+	// do not race inside the driver (neo4j-go-driver 5.28.4 sets its
+	// connector's dial function on first use, unlocked).
+	ensuring sync.Mutex
 }
 
 // NewStore returns a Store on an open driver. The driver stays the caller's
@@ -55,6 +61,20 @@ func (s *Store) EnsureSchema(ctx context.Context) error {
 	}
 	s.schema.Store(true)
 	return nil
+}
+
+// ensureSchemaOnce runs EnsureSchema unless it has succeeded, one caller at
+// a time; the others wait and find it done.
+func (s *Store) ensureSchemaOnce(ctx context.Context) error {
+	if s.schema.Load() {
+		return nil
+	}
+	s.ensuring.Lock()
+	defer s.ensuring.Unlock()
+	if s.schema.Load() {
+		return nil
+	}
+	return s.EnsureSchema(ctx)
 }
 
 // writeRuns merges runs, their jobs and their parents in one statement. A
@@ -115,10 +135,8 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 	}
 	// Neo4j may have been down when the worker started: ensure the
 	// constraints (MERGE's uniqueness) before the first write that can.
-	if !s.schema.Load() {
-		if err := s.EnsureSchema(ctx); err != nil {
-			return err
-		}
+	if err := s.ensureSchemaOnce(ctx); err != nil {
+		return err
 	}
 	rows, ioRows, derivedRows := batchRows(runs)
 	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, AccessMode: neo4j.AccessModeWrite})
