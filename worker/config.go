@@ -34,6 +34,9 @@ type Config struct {
 	ML MLConfig
 	// Sentinel says what the sentinel watches and when it raises alerts.
 	Sentinel SentinelConfig
+	// Interceptor says what the interceptor adds to pipeline runs beyond
+	// its defaults.
+	Interceptor InterceptorConfig
 	// ShutdownTimeout bounds the graceful stop: draining the worker and
 	// flushing buffers. Default 30s.
 	ShutdownTimeout time.Duration
@@ -95,6 +98,18 @@ type LineageConfig struct {
 	// SpoolMaxBytes bounds the spool; past it events are refused, logged
 	// and /readyz fails from nine tenths on. Default 1 GiB.
 	SpoolMaxBytes int64
+}
+
+// InterceptorConfig holds the interceptor's opt-in writes.
+type InterceptorConfig struct {
+	// StepSearchAttribute makes new runs write the PipelineStep search
+	// attribute each time their current step changes (with the other
+	// search attributes registered): one history event and one visibility
+	// write per change, which the cluster pays for. Whether a run writes it
+	// is recorded in the run's history, so every worker replays it alike.
+	// Default false: the current step is in the run's current details and
+	// the pipewatch.progress query, at no event.
+	StepSearchAttribute bool
 }
 
 // SentinelConfig holds the sentinel's settings: the namespace's one

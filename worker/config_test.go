@@ -57,7 +57,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "unknown top-level field",
 			file: "neo4j:\n  user: neo4j\nmetrics: on\n",
 			env:  map[string]string{pw: "x"},
-			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, lineage, log, ml, neo4j, sentinel, shutdown_timeout, temporal)`,
+			want: `config file "FILE": line 3: unknown field "metrics" (known: alerts, http, interceptor, lineage, log, ml, neo4j, sentinel, shutdown_timeout, temporal)`,
 		},
 		{
 			name: "bad duration in the file",
@@ -462,5 +462,36 @@ func TestAlertPolicyFromConfig(t *testing.T) {
 	}
 	if p.Cooldowns[":critical"] != time.Minute || p.Cooldown != 5*time.Minute || !p.SearchAttributes || p.CloseChannels[0] != "alertmanager" {
 		t.Errorf("policy %+v", p)
+	}
+}
+
+// The README's configuration table has a row for every setting, with the
+// flag and the environment variable derived from its key: a setting added
+// without its row fails here.
+func TestReadmeListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if cells := strings.Split(line, "|"); len(cells) > 4 && strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = line
+		}
+	}
+	for _, s := range settings() {
+		if s.fromFile {
+			continue // the <secret>_file twins are described once, below the table
+		}
+		row, ok := rows[s.key]
+		if !ok {
+			t.Errorf("README's configuration table has no row for %s", s.key)
+			continue
+		}
+		for _, want := range []string{"`--" + s.flag() + "`", "`" + s.env() + "`"} {
+			if !strings.Contains(row, want) {
+				t.Errorf("README's row for %s lacks %s: %s", s.key, want, row)
+			}
+		}
 	}
 }

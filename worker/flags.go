@@ -14,15 +14,16 @@ type Section string
 
 // The sections of Config, one per YAML section (and shutdown_timeout).
 const (
-	SectionTemporal Section = "temporal"
-	SectionNeo4j    Section = "neo4j"
-	SectionHTTP     Section = "http"
-	SectionLog      Section = "log"
-	SectionLineage  Section = "lineage"
-	SectionML       Section = "ml"
-	SectionAlerts   Section = "alerts"
-	SectionSentinel Section = "sentinel"
-	SectionShutdown Section = "shutdown_timeout"
+	SectionTemporal    Section = "temporal"
+	SectionNeo4j       Section = "neo4j"
+	SectionHTTP        Section = "http"
+	SectionLog         Section = "log"
+	SectionLineage     Section = "lineage"
+	SectionML          Section = "ml"
+	SectionAlerts      Section = "alerts"
+	SectionSentinel    Section = "sentinel"
+	SectionInterceptor Section = "interceptor"
+	SectionShutdown    Section = "shutdown_timeout"
 )
 
 // holds reports whether the setting with this key is in the section.

@@ -31,7 +31,7 @@ func TestBindFlagsSections(t *testing.T) {
 		{"one setting and a top-level one", []Section{"sentinel.workflow_id", SectionShutdown, SectionHTTP},
 			[]string{"config", "http-addr", "sentinel-workflow-id", "shutdown-timeout"}},
 		{"every section is every flag", []Section{SectionTemporal, SectionNeo4j, SectionHTTP, SectionLog, SectionLineage, SectionML,
-			SectionAlerts, SectionSentinel, SectionShutdown}, flagNames(all)},
+			SectionAlerts, SectionInterceptor, SectionSentinel, SectionShutdown}, flagNames(all)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

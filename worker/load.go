@@ -405,6 +405,7 @@ func fields() []setting {
 		{"alerts.resource_interval", "how often host resources are sampled", plain, func(c *Config) any { return &c.Alerts.ResourceInterval }, false},
 		{"alerts.retry_attempt", "also alert (warning) when this attempt of a step fails; 0: final failures only", plain, func(c *Config) any { return &c.Alerts.RetryAttempt }, false},
 		{"alerts.workflow_failures", "alert when a pipeline run fails", plain, func(c *Config) any { return &c.Alerts.WorkflowFailures }, false},
+		{"interceptor.step_search_attribute", "new runs also write PipelineStep each time their step changes: one history event per change", plain, func(c *Config) any { return &c.Interceptor.StepSearchAttribute }, false},
 		{"sentinel.enabled", "start the sentinel, the namespace's one watcher of every pipeline through Temporal's records", plain, func(c *Config) any { return &c.Sentinel.Enabled }, false},
 		{"sentinel.workflow_id", "the sentinel's workflow id: one per namespace", plain, func(c *Config) any { return &c.Sentinel.WorkflowID }, false},
 		{"sentinel.namespace", "namespace the sentinel watches (default: temporal.namespace)", plain, func(c *Config) any { return &c.Sentinel.Namespace }, false},

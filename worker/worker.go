@@ -146,6 +146,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 		WorkflowFailureAlerts: cfg.Alerts.WorkflowFailures,
 		Raiser:                raiser,
 		SearchAttributes:      searchAttributes,
+		StepSearchAttribute:   cfg.Interceptor.StepSearchAttribute,
 		Summaries:             true,
 		Usage:                 usage.Load,
 	})

@@ -21,8 +21,8 @@ func TestCommandFlags(t *testing.T) {
 	worker.BindFlags(everySetting)
 	var all []string
 	everySetting.VisitAll(func(f *pflag.Flag) { all = append(all, f.Name) })
-	if len(all) != 73 {
-		t.Errorf("worker.BindFlags registers %d flags, want 73 (64 settings, 8 secret files, --config)", len(all))
+	if len(all) != 74 {
+		t.Errorf("worker.BindFlags registers %d flags, want 74 (65 settings, 8 secret files, --config)", len(all))
 	}
 	lineageQuery := append([]string{"as-of", "config", "depth", "format", "kind"}, neo4j...)
 	action := append([]string{"by", "config", "reason"}, temporal...)
