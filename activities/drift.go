@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 
 	"go.temporal.io/sdk/activity"
@@ -199,14 +200,13 @@ func (m *ML) raise(ctx context.Context, a alerts.Alert) {
 
 // promoted is the registry's latest promoted version.
 func (m *ML) promoted() (registryEntry, error) {
-	b, err := os.ReadFile(filepath.Join(m.Store, "registry.json"))
-	if err != nil {
+	entries, err := m.readRegistry()
+	if errors.Is(err, fs.ErrNotExist) {
 		return registryEntry{}, temporal.NewNonRetryableApplicationError(
 			"drift: no model registry in "+m.Store+" (run the ML pipeline first)", "NoModel", nil)
 	}
-	var entries []registryEntry
-	if err := json.Unmarshal(b, &entries); err != nil {
-		return registryEntry{}, fmt.Errorf("registry: %w", err)
+	if err != nil {
+		return registryEntry{}, err
 	}
 	for i := len(entries) - 1; i >= 0; i-- {
 		if entries[i].Promoted {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -450,6 +451,12 @@ type Evaluation struct {
 	N     int
 }
 
+// gauges are the evaluation's values as pipewatch_model_evaluation's
+// metric label names them.
+func (e Evaluation) gauges() map[string]float64 {
+	return map[string]float64{"auc": e.AUC, "accuracy": e.Accuracy, "precision": e.Precision, "recall": e.Recall, "brier": e.Brier}
+}
+
 // EvaluateInput is the model and the feature set it was trained on.
 type EvaluateInput struct {
 	Model, Features lineage.Dataset
@@ -498,9 +505,7 @@ func (m *ML) Evaluate(ctx context.Context, in EvaluateInput) (Evaluation, error)
 		ev.Recall = tp / (tp + fn)
 	}
 	if m.Model != nil {
-		m.Model.SetEvaluation(in.Model.Key, ShortVersion(in.Model.Version), map[string]float64{
-			"auc": ev.AUC, "accuracy": ev.Accuracy, "precision": ev.Precision, "recall": ev.Recall, "brier": ev.Brier,
-		})
+		m.Model.SetEvaluation(in.Model.Key, ShortVersion(in.Model.Version), ev.gauges())
 	}
 	activity.RecordHeartbeat(ctx, progress{Records: int64(len(scores))})
 	return ev, nil
@@ -558,6 +563,45 @@ type registryEntry struct {
 	Promoted   bool            `json:"promoted"`
 }
 
+func (m *ML) registryPath() string { return filepath.Join(m.Store, "registry.json") }
+
+// readRegistry reads the registry's entries, oldest first; a store without
+// one is fs.ErrNotExist.
+func (m *ML) readRegistry() ([]registryEntry, error) {
+	path := m.registryPath()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("registry: %w", err)
+	}
+	var entries []registryEntry
+	if err := json.Unmarshal(b, &entries); err != nil {
+		return nil, fmt.Errorf("registry %s: %w", path, err)
+	}
+	return entries, nil
+}
+
+// RestoreEvaluations sets pipewatch_model_evaluation from the registry at
+// worker start, so that a restarted worker shows the evaluations of the
+// versions it registered before (the latest ModelVersionsKept per model)
+// instead of nothing until the pipeline runs again. It returns how many
+// versions it set; a store without a registry sets none.
+func (m *ML) RestoreEvaluations() (int, error) {
+	if m.Model == nil {
+		return 0, nil
+	}
+	entries, err := m.readRegistry()
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		m.Model.SetEvaluation(e.Model.Key, ShortVersion(e.Model.Version), e.Evaluation.gauges())
+	}
+	return len(entries), nil
+}
+
 // Register adds the model to the registry (registry.json in the store) as
 // a new version, promoted only if it passes MinAUC; the registry keeps the
 // promoted version's metrics for the drift monitor to compare against.
@@ -568,12 +612,10 @@ func (m *ML) Register(ctx context.Context, in RegisterInput) (Registration, erro
 	bar := orDefault(in.MinAUC, 0.75)
 	m.registry.Lock()
 	defer m.registry.Unlock()
-	path := filepath.Join(m.Store, "registry.json")
-	var entries []registryEntry
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &entries); err != nil {
-			return Registration{}, fmt.Errorf("registry %s: %w", path, err)
-		}
+	path := m.registryPath()
+	entries, err := m.readRegistry()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Registration{}, err
 	}
 	// A retried attempt finds its own entry and answers the same.
 	for _, e := range entries {

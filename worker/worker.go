@@ -205,9 +205,15 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if _, err := metrics.NewHost(reg.Prom, HostPaths(cfg)); err != nil {
 		return err
 	}
-	Register(w, Steps{Demo: &activities.Demo{}, ML: &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics,
+	ml := &activities.ML{Store: cfg.ML.StoreDir, Alerts: raiser, Drift: driftMetrics,
 		Data: dataMetrics, Model: modelMetrics,
-		SourceRoots: ChannelList(cfg.ML.SourceRoots), MaxSourceBytes: cfg.ML.MaxSourceBytes, Audit: StepAudit(logs.Audit)}})
+		SourceRoots: ChannelList(cfg.ML.SourceRoots), MaxSourceBytes: cfg.ML.MaxSourceBytes, Audit: StepAudit(logs.Audit)}
+	if n, err := ml.RestoreEvaluations(); err != nil {
+		log.Warn("model evaluations not restored from the registry: pipewatch_model_evaluation stays empty until the pipeline evaluates a model", zap.Error(err))
+	} else if n > 0 {
+		log.Info("model evaluations restored from the registry", zap.Int("versions", n), zap.String("store", cfg.ML.StoreDir))
+	}
+	Register(w, Steps{Demo: &activities.Demo{}, ML: ml})
 	alerts.Register(w, raiser, notifiers)
 	fleet, err := metrics.NewFleet(reg.Prom)
 	if err != nil {
