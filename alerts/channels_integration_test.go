@@ -14,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/pipewatch/pipewatch/internal/devserver"
+	"github.com/pipewatch/pipewatch/metrics"
 )
 
 // TestAlertReachesEveryChannelIntegration runs an alert workflow on a dev
@@ -55,6 +58,12 @@ func TestAlertReachesEveryChannelIntegration(t *testing.T) {
 		"alertmanager": AlertmanagerNotifier{URL: amURL},
 		"email-down":   EmailNotifier{Addr: deadAddr, From: "pipewatch@ml.test", To: []string{"oncall@ml.test"}},
 	}}
+	reg := prometheus.NewRegistry()
+	m, err := metrics.NewAlerts(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Metrics = m
 	policy := Policy{
 		Cooldown:      5 * time.Second,
 		Routes:        []Route{{Channels: []string{"webhook", "email", "alertmanager", "email-down"}}},
@@ -112,6 +121,19 @@ func TestAlertReachesEveryChannelIntegration(t *testing.T) {
 	}
 	if len(history) != 7 {
 		t.Errorf("history %v, want 7 entries", history)
+	}
+	// The dead channel's first notification is given up once, after its
+	// two attempts; the others count nothing undelivered.
+	undelivered := `
+# HELP pipewatch_alert_notifications_undelivered_total Alert notifications given up after every attempt of their channel's retry policy failed, by channel, kind and severity, count.
+# TYPE pipewatch_alert_notifications_undelivered_total counter
+pipewatch_alert_notifications_undelivered_total{channel="email-down",kind="first",severity="critical"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(undelivered), "pipewatch_alert_notifications_undelivered_total"); err != nil {
+		t.Error(err)
+	}
+	if got := testutil.ToFloat64(m.Notifications.WithLabelValues("email-down", KindFirst, "failed")); got != 2 {
+		t.Errorf("email-down failed attempts %g, want 2", got)
 	}
 	hookMu.Lock()
 	if len(hooks) != 1 || hooks[0].Kind != KindFirst || hooks[0].Key != a.Key() {

@@ -100,7 +100,7 @@ pipewatch_alerts_raised_total{severity="warning",type="data_quality"} 1
 	if err := replayer.ReplayWorkflowHistory(log.NewStructuredLogger(slog.New(slog.DiscardHandler)), &hist); err != nil {
 		t.Fatalf("replay of %d events: %v", len(hist.Events), err)
 	}
-	if n := testutil.CollectAndCount(rm.Fires) + testutil.CollectAndCount(rm.Raised) + testutil.CollectAndCount(rm.NotifyDelay); n != 0 {
+	if n := testutil.CollectAndCount(rm.Fires) + testutil.CollectAndCount(rm.Raised) + testutil.CollectAndCount(rm.NotifyDelay) + testutil.CollectAndCount(rm.Undelivered); n != 0 {
 		t.Errorf("the replay of %d events counted %d series, want none", len(hist.Events), n)
 	}
 }

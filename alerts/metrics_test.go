@@ -16,10 +16,10 @@ import (
 	"github.com/pipewatch/pipewatch/metrics"
 )
 
-// TestAlertWorkflowMetrics: one alert, fired five times (three repeats,
-// one escalation) and once more with an occurrence already counted, its
-// first notification sent to two channels after a retry.
-func TestAlertWorkflowMetrics(t *testing.T) {
+// metricsEnv is a test workflow environment and the alert metrics, on a
+// registry of their own.
+func metricsEnv(t *testing.T) (*prometheus.Registry, *metrics.Alerts, *testsuite.TestWorkflowEnvironment) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	m, err := metrics.NewAlerts(reg)
 	if err != nil {
@@ -27,7 +27,14 @@ func TestAlertWorkflowMetrics(t *testing.T) {
 	}
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	env := s.NewTestWorkflowEnvironment()
+	return reg, m, s.NewTestWorkflowEnvironment()
+}
+
+// TestAlertWorkflowMetrics: one alert, fired five times (three repeats,
+// one escalation) and once more with an occurrence already counted, its
+// first notification sent to two channels after a retry.
+func TestAlertWorkflowMetrics(t *testing.T) {
+	reg, m, env := metricsEnv(t)
 	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	env.RegisterWorkflowWithOptions(WorkflowWithMetrics(m), workflow.RegisterOptions{Name: WorkflowName})
@@ -93,5 +100,52 @@ pipewatch_alerts_raised_total{severity="warning",type="step_failure"} 1
 	}
 	if !found {
 		t.Error("no pipewatch_alert_notify_delay_seconds series")
+	}
+}
+
+// A notification whose every attempt fails is counted once as undelivered,
+// by channel, kind and severity, and recorded in the alert's history; the
+// channel that works counts nothing undelivered.
+func TestUndeliveredNotificationsCounted(t *testing.T) {
+	reg, m, env := metricsEnv(t)
+	env.RegisterWorkflowWithOptions(WorkflowWithMetrics(m), workflow.RegisterOptions{Name: WorkflowName})
+	down := &recording{failFirst: 1000}
+	ns := &Notifiers{Channels: map[string]Notifier{"log": &recording{}, "webhook": down}, Metrics: m}
+	env.RegisterActivityWithOptions(ns.Notify, activity.RegisterOptions{Name: NotifyActivityName})
+	env.RegisterActivityWithOptions(ns.AuditAction, activity.RegisterOptions{Name: AuditActivityName})
+	policy := Policy{
+		Routes: []Route{{Channels: []string{"log", "webhook"}}},
+		Channels: map[string]ChannelPolicy{
+			"log": {MaxAttempts: 3, InitialInterval: time.Second}, "webhook": {MaxAttempts: 3, InitialInterval: time.Second},
+		},
+	}
+	env.ExecuteWorkflow(WorkflowName, Input{Alert: alertAt(Critical), Policy: policy})
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("workflow completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	var st State
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, e := range st.History {
+		if e.Event == "notify_failed" {
+			failed = append(failed, e.Channel+" "+e.Detail)
+		}
+	}
+	if len(failed) != 1 || !strings.HasPrefix(failed[0], "webhook first #1: ") {
+		t.Errorf("notify_failed records %q, want one for webhook's first", failed)
+	}
+	want := `
+# HELP pipewatch_alert_notifications_undelivered_total Alert notifications given up after every attempt of their channel's retry policy failed, by channel, kind and severity, count.
+# TYPE pipewatch_alert_notifications_undelivered_total counter
+pipewatch_alert_notifications_undelivered_total{channel="webhook",kind="first",severity="critical"} 1
+# HELP pipewatch_alert_notifications_total Alert notification attempts by channel, kind and status (sent, failed), count.
+# TYPE pipewatch_alert_notifications_total counter
+pipewatch_alert_notifications_total{channel="log",kind="first",status="sent"} 1
+pipewatch_alert_notifications_total{channel="webhook",kind="first",status="failed"} 3
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pipewatch_alert_notifications_undelivered_total", "pipewatch_alert_notifications_total"); err != nil {
+		t.Error(err)
 	}
 }

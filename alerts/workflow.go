@@ -607,6 +607,9 @@ func (a *alertRun) onResult(n Notification, err error) {
 	now := workflow.Now(a.ctx)
 	if err != nil {
 		a.st.record(now, "notify_failed", n.Channel, fmt.Sprintf("%s #%d: %v", n.Kind, n.Seq, err))
+		a.count(func(m *metrics.Alerts) {
+			m.Undelivered.WithLabelValues(n.Channel, n.Kind, string(n.Alert.Severity)).Inc()
+		})
 		return
 	}
 	if n.Kind == KindFirst && !a.firstSent {

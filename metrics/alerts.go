@@ -22,6 +22,10 @@ type Alerts struct {
 	// NotifyDelay times, per alert, its first fire to its first
 	// notification sent, by type and severity.
 	NotifyDelay *prometheus.HistogramVec
+	// Undelivered counts notifications that failed for good (every attempt
+	// of the channel's retry policy failed), by channel, kind and the
+	// alert's severity: nobody was told on that channel.
+	Undelivered *prometheus.CounterVec
 }
 
 // NotifyBuckets are the buckets, in seconds, of the time to notify: from
@@ -47,8 +51,12 @@ func NewAlerts(reg prometheus.Registerer) (*Alerts, error) {
 			Name: "pipewatch_alert_notify_delay_seconds", Help: "From an alert's first fire to its first notification sent, by type and severity, seconds.",
 			Buckets: NotifyBuckets(),
 		}, ts),
+		Undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pipewatch_alert_notifications_undelivered_total",
+			Help: "Alert notifications given up after every attempt of their channel's retry policy failed, by channel, kind and severity, count.",
+		}, []string{"channel", "kind", "severity"}),
 	}
-	for _, c := range []prometheus.Collector{m.Notifications, m.Fires, m.Raised, m.NotifyDelay} {
+	for _, c := range []prometheus.Collector{m.Notifications, m.Fires, m.Raised, m.NotifyDelay, m.Undelivered} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register alert metrics: %w", err)
 		}

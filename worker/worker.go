@@ -107,6 +107,9 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 			for _, status := range []string{"sent", "failed"} {
 				alertMetrics.Notifications.WithLabelValues(ch, kind, status)
 			}
+			for _, sev := range []alerts.Severity{alerts.Info, alerts.Warning, alerts.Critical} {
+				alertMetrics.Undelivered.WithLabelValues(ch, kind, string(sev))
+			}
 		}
 	}
 	for _, t := range alerts.Types() {

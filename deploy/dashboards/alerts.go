@@ -27,6 +27,9 @@ func alertsBoard(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 		WithPanel(single("Notification failure share, last 24h", "Failed notification attempts among all attempts.", unitRatio,
 			thresholds("green", step{0.01, "yellow"}, step{0.1, "red"}),
 			q(`1 - sum(increase(pipewatch_alert_notifications_total{status="sent"}[24h])) / sum(increase(pipewatch_alert_notifications_total[24h]))`, "failed"))).
+		WithPanel(single("Notifications given up, last 24h", "Notifications whose every attempt failed, by channel: nobody was told on that channel (the PipewatchAlertsUndelivered rule pages through Alertmanager).", unitCount,
+			thresholds("green", step{1, "red"}),
+			q(`sum by (channel) (increase(pipewatch_alert_notifications_undelivered_total[24h]))`, "{{channel}}"))).
 		WithPanel(single("Time to notify, mean over 24h", "From an alert's first fire to its first notification sent.", unitSeconds,
 			thresholds("green", step{30, "yellow"}, step{60, "red"}),
 			q(`sum(increase(pipewatch_alert_notify_delay_seconds_sum[24h])) / sum(increase(pipewatch_alert_notify_delay_seconds_count[24h]))`, "mean"))).
