@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Check is one readiness probe: it returns nil when its dependency answers.
@@ -32,8 +34,8 @@ type readiness struct {
 // of calls to Temporal and Neo4j.
 const readyEvery = 2 * time.Second
 
-// MuxOptions configures NewMux. The zero value is ready to use.
-type MuxOptions struct {
+// ReadinessOptions configures NewReadiness. The zero value is ready to use.
+type ReadinessOptions struct {
 	// OnCheckError is told of every failed check with its full error;
 	// /readyz itself shows only its cause (see Cause). Nil ignores them.
 	OnCheckError func(name string, err error)
@@ -41,57 +43,94 @@ type MuxOptions struct {
 	Now func() time.Time
 }
 
+// Readiness runs the worker's checks concurrently, at most every two
+// seconds, for /readyz and for pipewatch_readiness_check_ok: a probe and
+// a scrape share one run.
+type Readiness struct {
+	checks []Check
+	opts   ReadinessOptions
+	desc   *prometheus.Desc
+
+	mu   sync.Mutex
+	last time.Time
+	body readiness
+}
+
+// NewReadiness returns the readiness of checks.
+func NewReadiness(checks []Check, opts ReadinessOptions) *Readiness {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Readiness{checks: checks, opts: opts, desc: prometheus.NewDesc("pipewatch_readiness_check_ok",
+		"1 when the worker's readiness check passes (temporal, neo4j, lineage_spool: as /readyz), 0 when it fails; run at most every 2s, each bounded by 3s.",
+		[]string{"check"}, nil)}
+}
+
+// report runs the checks unless they ran less than readyEvery ago.
+func (r *Readiness) report(ctx context.Context) readiness {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.last.IsZero() && r.opts.Now().Sub(r.last) < readyEvery {
+		return r.body
+	}
+	body := readiness{Status: "ready", Checks: make(map[string]string, len(r.checks))}
+	var bmu sync.Mutex
+	var wg sync.WaitGroup
+	for _, c := range r.checks {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
+			defer cancel()
+			result := "ok"
+			if err := c.Run(cctx); err != nil {
+				result = Cause(err)
+				if r.opts.OnCheckError != nil {
+					r.opts.OnCheckError(c.Name, err)
+				}
+			}
+			bmu.Lock()
+			defer bmu.Unlock()
+			body.Checks[c.Name] = result
+			if result != "ok" {
+				body.Status = "not ready"
+			}
+		})
+	}
+	wg.Wait()
+	r.last, r.body = r.opts.Now(), body
+	return body
+}
+
+// Describe implements prometheus.Collector.
+func (r *Readiness) Describe(ch chan<- *prometheus.Desc) { ch <- r.desc }
+
+// Collect implements prometheus.Collector: one series per check, from the
+// latest run of the checks (run now if it is older than two seconds).
+func (r *Readiness) Collect(ch chan<- prometheus.Metric) {
+	body := r.report(context.Background())
+	for _, c := range r.checks {
+		v := 0.0
+		if body.Checks[c.Name] == "ok" {
+			v = 1
+		}
+		m, err := prometheus.NewConstMetric(r.desc, prometheus.GaugeValue, v, c.Name)
+		if err != nil {
+			m = prometheus.NewInvalidMetric(r.desc, err)
+		}
+		ch <- m
+	}
+}
+
 // NewMux serves /metrics, /healthz (the process is up) and /readyz (every
-// check passes, run concurrently at most every two seconds; 503 with each
-// failing check's cause otherwise: never a driver's raw error, which can
-// name hosts, users and databases).
-func NewMux(metrics http.Handler, checks []Check, opts MuxOptions) *http.ServeMux {
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	var mu sync.Mutex
-	var last time.Time
-	var lastBody readiness
-	ready := func(ctx context.Context) readiness {
-		mu.Lock()
-		defer mu.Unlock()
-		if !last.IsZero() && now().Sub(last) < readyEvery {
-			return lastBody
-		}
-		body := readiness{Status: "ready", Checks: make(map[string]string, len(checks))}
-		var bmu sync.Mutex
-		var wg sync.WaitGroup
-		for _, c := range checks {
-			wg.Go(func() {
-				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkTimeout)
-				defer cancel()
-				result := "ok"
-				if err := c.Run(cctx); err != nil {
-					result = Cause(err)
-					if opts.OnCheckError != nil {
-						opts.OnCheckError(c.Name, err)
-					}
-				}
-				bmu.Lock()
-				defer bmu.Unlock()
-				body.Checks[c.Name] = result
-				if result != "ok" {
-					body.Status = "not ready"
-				}
-			})
-		}
-		wg.Wait()
-		last, lastBody = now(), body
-		return body
-	}
+// check of ready passes; 503 with each failing check's cause otherwise:
+// never a driver's raw error, which can name hosts, users and databases).
+func NewMux(metrics http.Handler, ready *Readiness) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		body := ready(r.Context())
+		body := ready.report(r.Context())
 		code := http.StatusOK
 		if body.Status != "ready" {
 			code = http.StatusServiceUnavailable
@@ -119,10 +158,10 @@ func Cause(err error) string {
 		return "authentication failed (API key)"
 	case strings.HasSuffix(msg, ": eof") || strings.Contains(msg, ": eof "):
 		return "the server closed the connection: does it require TLS?"
+	case strings.Contains(msg, "connection refused"): // also when the driver's retries of it ran out of time
+		return "connection refused"
 	case errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "timeout"):
 		return fmt.Sprintf("no answer in %s", checkTimeout)
-	case strings.Contains(msg, "connection refused"):
-		return "connection refused"
 	case strings.Contains(msg, "unauthorized") || strings.Contains(msg, "authentication") || strings.Contains(msg, "credentials"):
 		return "authentication failed"
 	case strings.Contains(msg, "spool holds"):

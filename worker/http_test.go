@@ -6,8 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestReadyz(t *testing.T) {
@@ -16,6 +21,9 @@ func TestReadyz(t *testing.T) {
 	hang := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 	leaky := func(context.Context) error {
 		return errors.New(`neo4j: RETURN 1 on database "patients": Neo4jError: Neo.ClientError.Security.Unauthorized (The client is unauthorized due to authentication failure.) user "svc-etl" at db-7.internal:7687`)
+	}
+	refusedUntilDeadline := func(context.Context) error {
+		return errors.New(`neo4j: RETURN 1 on database "neo4j": TransactionExecutionLimit: context deadline exceeded after 2 attempts, last error: ConnectivityError: dial tcp 127.0.0.1:7687: connect: connection refused`)
 	}
 	tests := []struct {
 		name     string
@@ -29,12 +37,14 @@ func TestReadyz(t *testing.T) {
 			`{"status":"not ready","checks":{"neo4j":"connection refused","temporal":"ok"}}` + "\n"},
 		{"one hangs past its timeout", []Check{{"temporal", hang}}, 503,
 			`{"status":"not ready","checks":{"temporal":"no answer in 3s"}}` + "\n"},
+		{"refused until the driver's retries ran out of time", []Check{{"neo4j", refusedUntilDeadline}}, 503,
+			`{"status":"not ready","checks":{"neo4j":"connection refused"}}` + "\n"},
 		{"a driver's error names no host, user or database", []Check{{"neo4j", leaky}}, 503,
 			`{"status":"not ready","checks":{"neo4j":"authentication failed"}}` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(NewMux(http.NotFoundHandler(), tt.checks, MuxOptions{}))
+			srv := httptest.NewServer(NewMux(http.NotFoundHandler(), NewReadiness(tt.checks, ReadinessOptions{})))
 			defer srv.Close()
 			resp, err := http.Get(srv.URL + "/readyz")
 			if err != nil {
@@ -50,7 +60,7 @@ func TestReadyz(t *testing.T) {
 }
 
 func TestHealthzAndMethods(t *testing.T) {
-	srv := httptest.NewServer(NewMux(http.NotFoundHandler(), nil, MuxOptions{}))
+	srv := httptest.NewServer(NewMux(http.NotFoundHandler(), NewReadiness(nil, ReadinessOptions{})))
 	defer srv.Close()
 	tests := []struct {
 		method, path string
@@ -80,8 +90,8 @@ func TestReadyzRateLimitsItsChecks(t *testing.T) {
 	calls := 0
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	var logged []string
-	mux := NewMux(http.NotFoundHandler(), []Check{{"neo4j", func(context.Context) error { calls++; return errors.New("dial tcp 10.0.0.7:7687: connection refused") }}},
-		MuxOptions{Now: func() time.Time { return now }, OnCheckError: func(name string, err error) { logged = append(logged, name+": "+err.Error()) }})
+	mux := NewMux(http.NotFoundHandler(), NewReadiness([]Check{{"neo4j", func(context.Context) error { calls++; return errors.New("dial tcp 10.0.0.7:7687: connection refused") }}},
+		ReadinessOptions{Now: func() time.Time { return now }, OnCheckError: func(name string, err error) { logged = append(logged, name+": "+err.Error()) }}))
 	get := func() {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
@@ -96,5 +106,48 @@ func TestReadyzRateLimitsItsChecks(t *testing.T) {
 	}
 	if len(logged) != 2 || logged[0] != "neo4j: dial tcp 10.0.0.7:7687: connection refused" {
 		t.Errorf("logged %q: the full error goes to the log, once a run", logged)
+	}
+}
+
+// The checks are also metrics, for the rules that page when a worker
+// cannot reach Temporal or Neo4j: 1 passing, 0 failing, and a scrape and
+// a probe within two seconds share one run of the checks.
+func TestReadinessMetric(t *testing.T) {
+	var mu sync.Mutex // the checks run concurrently
+	calls := map[string]int{}
+	check := func(name string, err error) Check {
+		return Check{name, func(context.Context) error { mu.Lock(); defer mu.Unlock(); calls[name]++; return err }}
+	}
+	now := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
+	ready := NewReadiness([]Check{check("temporal", nil), check("neo4j", errors.New("connection refused")), check("lineage_spool", nil)},
+		ReadinessOptions{Now: func() time.Time { return now }})
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(ready); err != nil {
+		t.Fatal(err)
+	}
+	const head = `# HELP pipewatch_readiness_check_ok 1 when the worker's readiness check passes (temporal, neo4j, lineage_spool: as /readyz), 0 when it fails; run at most every 2s, each bounded by 3s.
+# TYPE pipewatch_readiness_check_ok gauge
+`
+	want := head + `pipewatch_readiness_check_ok{check="lineage_spool"} 1
+pipewatch_readiness_check_ok{check="neo4j"} 0
+pipewatch_readiness_check_ok{check="temporal"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	rec := httptest.NewRecorder()
+	NewMux(http.NotFoundHandler(), ready).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	if rec.Code != 503 {
+		t.Errorf("/readyz = %d, want 503", rec.Code)
+	}
+	if calls["neo4j"] != 1 || calls["temporal"] != 1 {
+		t.Errorf("a scrape and a probe ran the checks %v, want once each", calls)
+	}
+	now = now.Add(2 * time.Second)
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	if calls["neo4j"] != 2 {
+		t.Errorf("a scrape 2s later ran the neo4j check %d times in all, want 2", calls["neo4j"])
 	}
 }

@@ -171,14 +171,18 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
+	readiness := NewReadiness([]Check{
+		{Name: "temporal", Run: func(ctx context.Context) error { return CheckTemporal(ctx, tc, cfg.Temporal.Namespace) }},
+		{Name: "neo4j", Run: func(ctx context.Context) error { return CheckNeo4j(ctx, driver, cfg.Neo4j.Database) }},
+		{Name: "lineage_spool", Run: func(context.Context) error { return spool.Check() }},
+	}, ReadinessOptions{OnCheckError: func(name string, err error) {
+		log.Warn("readiness check failed", zap.String("check", name), zap.Error(err))
+	}})
+	if err := reg.Prom.Register(readiness); err != nil { // pipewatch_readiness_check_ok, for the rules
+		return fmt.Errorf("metrics: register readiness: %w", err)
+	}
 	srv := &http.Server{
-		Handler: NewMux(reg.Handler(), []Check{
-			{Name: "temporal", Run: func(ctx context.Context) error { return CheckTemporal(ctx, tc, cfg.Temporal.Namespace) }},
-			{Name: "neo4j", Run: func(ctx context.Context) error { return CheckNeo4j(ctx, driver, cfg.Neo4j.Database) }},
-			{Name: "lineage_spool", Run: func(context.Context) error { return spool.Check() }},
-		}, MuxOptions{OnCheckError: func(name string, err error) {
-			log.Warn("readiness check failed", zap.String("check", name), zap.Error(err))
-		}}),
+		Handler: NewMux(reg.Handler(), readiness),
 		// Bounds for slow or idle clients (a scrape of /metrics takes
 		// well under a second).
 		ReadHeaderTimeout: 5 * time.Second,

@@ -113,6 +113,10 @@ func TestWorkerRunsDemoIntegration(t *testing.T) {
 			"\npipewatch_lineage_events_refused_total 0\n",
 			"\npipewatch_lineage_writes_total{status=\"error\"} 0\n",
 			"\npipewatch_lineage_spool_limit_bytes 1.073741824e+09\n",
+			// The readiness checks, as /readyz ran them.
+			"\npipewatch_readiness_check_ok{check=\"lineage_spool\"} 1\n",
+			"\npipewatch_readiness_check_ok{check=\"neo4j\"} 1\n",
+			"\npipewatch_readiness_check_ok{check=\"temporal\"} 1\n",
 		} {
 			if !strings.Contains(metrics, want) {
 				problems = append(problems, "lacks "+want)
