@@ -47,6 +47,10 @@ func overview(b *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
 		WithPanel(graph("Records processed per second", "Records the steps reported in their heartbeats.", unitPerSec, neutral(),
 			q(`sum by (step) (rate(pipewatch_step_records_processed_total{`+byStep+`}[5m]))`, "{{step}}"))).
 		WithRow(row("Sentinel and lineage")).
+		WithPanel(single("Workers reaching each dependency", "Workers whose readiness check passes now, by check (temporal, neo4j, lineage_spool), of the workers up: fewer than all means a worker cannot reach it.", unitCount,
+			neutral(),
+			q(`sum by (check) (pipewatch_readiness_check_ok)`, "{{check}}"),
+			q(`count(up{job="pipewatch-worker"} == 1)`, "workers up"))).
 		WithPanel(single("Since the last sentinel scan", "The sentinel scans the namespace every few seconds; a gap means it is not running.", unitSeconds,
 			thresholds("green", step{60, "yellow"}, step{300, "red"}),
 			q(`time() - max(pipewatch_sentinel_last_scan_timestamp_seconds)`, "last scan"))).
