@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
 
 	"github.com/pipewatch/pipewatch/alerts"
 )
@@ -193,19 +194,32 @@ func endOrphan(ctx context.Context, c client.Client, taskQueue, workflowID strin
 
 // Enable is the one call a team's own Go worker makes to run the sentinel:
 // it registers it on w (polling taskQueue), starts this process's host
-// (see StartHost) and starts the sentinel (see Start). Call it before
-// w.Start; call stop when the worker stops.
+// (see StartHost), starts the sentinel (see Start) and keeps it running
+// (see Keep) until stop. Call it before w.Start; call stop when the worker
+// stops.
 func Enable(ctx context.Context, c client.Client, w worker.Registry, s *Sentinel, taskQueue string, cfg Config) (stop func(), err error) {
 	if s == nil || s.Raiser == nil {
 		return nil, errNoRaiser
 	}
 	Register(w, s)
-	if stop, err = s.StartHost(c, taskQueue); err != nil {
+	stopHost, err := s.StartHost(c, taskQueue)
+	if err != nil {
 		return nil, err
 	}
 	if err := Start(ctx, c, taskQueue, "", cfg); err != nil {
-		stop()
+		stopHost()
 		return nil, err
 	}
-	return stop, nil
+	keepCtx, stopKeep := context.WithCancel(context.Background())
+	kept := make(chan struct{})
+	go func() {
+		defer close(kept)
+		Keep(keepCtx, c, taskQueue, "", cfg, KeepOptions{
+			OnRestart: func(found string) {
+				s.log().Warn("the sentinel was not running; started it again", zap.String("found", found))
+			},
+			OnError: func(err error) { s.log().Warn("could not make sure the sentinel runs", zap.Error(err)) },
+		})
+	}()
+	return func() { stopKeep(); <-kept; stopHost() }, nil
 }

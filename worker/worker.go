@@ -280,6 +280,20 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 			_ = srv.Close()
 			return err
 		} // stopped while starting it: the graceful stop below
+		// An operator's terminate, or a failure, must not end the only
+		// watcher of workers without pipewatch: start it again.
+		keepCtx, stopKeep := context.WithCancel(ctx)
+		kept := make(chan struct{})
+		go func() {
+			defer close(kept)
+			sentinel.Keep(keepCtx, tc, cfg.Temporal.TaskQueue, cfg.Sentinel.WorkflowID, cfg.Sentinel.Config(cfg.Temporal.Namespace), sentinel.KeepOptions{
+				OnRestart: func(found string) {
+					log.Warn("the sentinel was not running; started it again", zap.String("workflow_id", cfg.Sentinel.WorkflowID), zap.String("found", found))
+				},
+				OnError: func(err error) { log.Warn("could not make sure the sentinel runs", zap.Error(err)) },
+			})
+		}()
+		defer func() { stopKeep(); <-kept }()
 	}
 	log.Info("worker started",
 		zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace),
