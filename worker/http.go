@@ -44,14 +44,16 @@ type ReadinessOptions struct {
 }
 
 // Readiness runs the worker's checks concurrently, at most every two
-// seconds, for /readyz and for pipewatch_readiness_check_ok: a probe and
-// a scrape share one run.
+// seconds, for /readyz (on demand) and for pipewatch_readiness_check_ok
+// (from the latest run: a scrape never waits on a check; Run keeps the
+// results fresh).
 type Readiness struct {
 	checks []Check
 	opts   ReadinessOptions
 	desc   *prometheus.Desc
 
-	mu   sync.Mutex
+	run  sync.Mutex // one run of the checks at a time
+	mu   sync.Mutex // guards last and body
 	last time.Time
 	body readiness
 }
@@ -62,16 +64,23 @@ func NewReadiness(checks []Check, opts ReadinessOptions) *Readiness {
 		opts.Now = time.Now
 	}
 	return &Readiness{checks: checks, opts: opts, desc: prometheus.NewDesc("pipewatch_readiness_check_ok",
-		"1 when the worker's readiness check passes (temporal, neo4j, lineage_spool: as /readyz), 0 when it fails; run at most every 2s, each bounded by 3s.",
+		"1 when the worker's readiness check passes (temporal, neo4j, lineage_spool: as /readyz), 0 when it fails; from the latest run of the checks (every 10s, and at each /readyz probe at most every 2s).",
 		[]string{"check"}, nil)}
+}
+
+// latest is the latest run's answer, and when it ran (zero: never).
+func (r *Readiness) latest() (readiness, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.body, r.last
 }
 
 // report runs the checks unless they ran less than readyEvery ago.
 func (r *Readiness) report(ctx context.Context) readiness {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.last.IsZero() && r.opts.Now().Sub(r.last) < readyEvery {
-		return r.body
+	r.run.Lock()
+	defer r.run.Unlock()
+	if body, last := r.latest(); !last.IsZero() && r.opts.Now().Sub(last) < readyEvery {
+		return body
 	}
 	body := readiness{Status: "ready", Checks: make(map[string]string, len(r.checks))}
 	var bmu sync.Mutex
@@ -96,17 +105,37 @@ func (r *Readiness) report(ctx context.Context) readiness {
 		})
 	}
 	wg.Wait()
+	r.mu.Lock()
 	r.last, r.body = r.opts.Now(), body
+	r.mu.Unlock()
 	return body
+}
+
+// Run runs the checks now and then every every until ctx is done, so
+// that the metric stays fresh without a scrape waiting on a check.
+func (r *Readiness) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		r.report(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Describe implements prometheus.Collector.
 func (r *Readiness) Describe(ch chan<- *prometheus.Desc) { ch <- r.desc }
 
 // Collect implements prometheus.Collector: one series per check, from the
-// latest run of the checks (run now if it is older than two seconds).
+// latest run of the checks; none before the first run.
 func (r *Readiness) Collect(ch chan<- prometheus.Metric) {
-	body := r.report(context.Background())
+	body, last := r.latest()
+	if last.IsZero() {
+		return
+	}
 	for _, c := range r.checks {
 		v := 0.0
 		if body.Checks[c.Name] == "ok" {

@@ -110,44 +110,59 @@ func TestReadyzRateLimitsItsChecks(t *testing.T) {
 }
 
 // The checks are also metrics, for the rules that page when a worker
-// cannot reach Temporal or Neo4j: 1 passing, 0 failing, and a scrape and
-// a probe within two seconds share one run of the checks.
+// cannot reach Temporal or Neo4j: 1 passing, 0 failing, from the latest
+// run; a scrape never runs a check (a hung dependency must not hold it
+// up), and none is exported before the first run.
 func TestReadinessMetric(t *testing.T) {
 	var mu sync.Mutex // the checks run concurrently
 	calls := map[string]int{}
-	check := func(name string, err error) Check {
-		return Check{name, func(context.Context) error { mu.Lock(); defer mu.Unlock(); calls[name]++; return err }}
+	neo4j := errors.New("connection refused")
+	check := func(name string, err *error) Check {
+		return Check{name, func(context.Context) error { mu.Lock(); defer mu.Unlock(); calls[name]++; return *err }}
 	}
+	var none error
 	now := time.Date(2026, 12, 2, 5, 0, 0, 0, time.UTC)
-	ready := NewReadiness([]Check{check("temporal", nil), check("neo4j", errors.New("connection refused")), check("lineage_spool", nil)},
+	ready := NewReadiness([]Check{check("temporal", &none), check("neo4j", &neo4j), check("lineage_spool", &none)},
 		ReadinessOptions{Now: func() time.Time { return now }})
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(ready); err != nil {
 		t.Fatal(err)
 	}
-	const head = `# HELP pipewatch_readiness_check_ok 1 when the worker's readiness check passes (temporal, neo4j, lineage_spool: as /readyz), 0 when it fails; run at most every 2s, each bounded by 3s.
+	if n, err := testutil.GatherAndCount(reg); err != nil || n != 0 {
+		t.Errorf("before any run: %d series (%v), want none", n, err)
+	}
+	const head = `# HELP pipewatch_readiness_check_ok 1 when the worker's readiness check passes (temporal, neo4j, lineage_spool: as /readyz), 0 when it fails; from the latest run of the checks (every 10s, and at each /readyz probe at most every 2s).
 # TYPE pipewatch_readiness_check_ok gauge
 `
-	want := head + `pipewatch_readiness_check_ok{check="lineage_spool"} 1
-pipewatch_readiness_check_ok{check="neo4j"} 0
-pipewatch_readiness_check_ok{check="temporal"} 1
-`
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
-		t.Error(err)
-	}
 	rec := httptest.NewRecorder()
 	NewMux(http.NotFoundHandler(), ready).ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if rec.Code != 503 {
 		t.Errorf("/readyz = %d, want 503", rec.Code)
 	}
-	if calls["neo4j"] != 1 || calls["temporal"] != 1 {
-		t.Errorf("a scrape and a probe ran the checks %v, want once each", calls)
+	for range 3 { // scrapes read the probe's run
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(head+`pipewatch_readiness_check_ok{check="lineage_spool"} 1
+pipewatch_readiness_check_ok{check="neo4j"} 0
+pipewatch_readiness_check_ok{check="temporal"} 1
+`)); err != nil {
+			t.Error(err)
+		}
 	}
-	now = now.Add(2 * time.Second)
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+	if calls["neo4j"] != 1 || calls["temporal"] != 1 {
+		t.Errorf("a probe and three scrapes ran the checks %v, want once each", calls)
+	}
+	// Neo4j is back; Run's next run (here: the first of Run) says so.
+	neo4j = nil
+	now = now.Add(10 * time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ready.Run(ctx, time.Hour) // runs once, then sees ctx done
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(head+`pipewatch_readiness_check_ok{check="lineage_spool"} 1
+pipewatch_readiness_check_ok{check="neo4j"} 1
+pipewatch_readiness_check_ok{check="temporal"} 1
+`)); err != nil {
 		t.Error(err)
 	}
 	if calls["neo4j"] != 2 {
-		t.Errorf("a scrape 2s later ran the neo4j check %d times in all, want 2", calls["neo4j"])
+		t.Errorf("Run ran the neo4j check %d times in all, want 2", calls["neo4j"])
 	}
 }

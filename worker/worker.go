@@ -181,6 +181,10 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if err := reg.Prom.Register(readiness); err != nil { // pipewatch_readiness_check_ok, for the rules
 		return fmt.Errorf("metrics: register readiness: %w", err)
 	}
+	readinessCtx, stopReadiness := context.WithCancel(ctx)
+	readinessDone := make(chan struct{})
+	go func() { defer close(readinessDone); readiness.Run(readinessCtx, 10*time.Second) }()
+	defer func() { stopReadiness(); <-readinessDone }() // before the clients close
 	srv := &http.Server{
 		Handler: NewMux(reg.Handler(), readiness),
 		// Bounds for slow or idle clients (a scrape of /metrics takes
