@@ -146,7 +146,7 @@ func (c Config) Validate() error {
 }
 
 // ownTypes are pipewatch's own workflow types, never watched.
-func ownTypes() []string { return []string{alerts.WorkflowName, WorkflowName} }
+func ownTypes() []string { return append(alerts.OwnWorkflowTypes(), WorkflowName) }
 
 // scope is the visibility query for the watched workflows.
 func (c Config) scope() string {

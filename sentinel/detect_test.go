@@ -178,8 +178,8 @@ func TestStateCountsEachCloseOnce(t *testing.T) {
 
 func TestConfigScope(t *testing.T) {
 	tests := []struct{ query, want string }{
-		{"", "WorkflowType NOT IN ('pipewatch.Alert', 'pipewatch.Sentinel')"},
-		{"TaskQueue = 'ml' OR TaskQueue = 'etl'", "(TaskQueue = 'ml' OR TaskQueue = 'etl') AND WorkflowType NOT IN ('pipewatch.Alert', 'pipewatch.Sentinel')"},
+		{"", "WorkflowType NOT IN ('pipewatch.Alert', 'pipewatch.AlertTest', 'pipewatch.Sentinel')"},
+		{"TaskQueue = 'ml' OR TaskQueue = 'etl'", "(TaskQueue = 'ml' OR TaskQueue = 'etl') AND WorkflowType NOT IN ('pipewatch.Alert', 'pipewatch.AlertTest', 'pipewatch.Sentinel')"},
 	}
 	for _, tt := range tests {
 		if got := (Config{Query: tt.query}).scope(); got != tt.want {

@@ -187,7 +187,7 @@ func newAlertsCmd() *cobra.Command {
 		signal("resolve <key>", "Resolve an alert: its channels are told and its workflow ends",
 			`  pipewatch alerts resolve f1259ea67abc3fa0 --reason "fixed upstream: bad batch removed"`, alerts.SignalResolve, action),
 	)
-	cmd.AddCommand(newAlertsHistoryCmd(), newAlertsSummaryCmd())
+	cmd.AddCommand(newAlertsHistoryCmd(), newAlertsSummaryCmd(), newAlertsTestCmd())
 	return cmd
 }
 

@@ -52,6 +52,7 @@ func TestCommandFlags(t *testing.T) {
 		"pipewatch stats":              append([]string{"config", "json", "pipeline", "since", "step"}, neo4j...),
 		"pipewatch alerts history":     append([]string{"config", "json", "limit", "pipeline", "severity", "since", "type"}, neo4j...),
 		"pipewatch alerts summary":     append([]string{"config", "json", "pipeline", "since"}, neo4j...),
+		"pipewatch alerts test":        append([]string{"config", "severity", "timeout"}, temporal...),
 		"pipewatch dashboards install": {"datasource-url", "folder", "grafana-url", "timeout", "token-file"},
 	}
 	seen := map[string]bool{}
