@@ -52,10 +52,19 @@ func (s *Store) EnsureSchema(ctx context.Context) error {
 // silencedUntil follow the highest revision written, unless the alert is
 // resolved; fires and lastFiredAt only grow; ackedAt, resolvedAt and who
 // did it are set once; closedAt follows the state.
+//
+// Records of one alert arrive at the same time (an ack and a resolve a
+// few milliseconds apart run as concurrent activities). Under Neo4j's
+// read-committed isolation, a revision read before the node's write lock
+// may be stale by the time the write lands, and an older record would
+// overwrite a newer one. Setting pipewatchLock first takes the lock, so
+// the revision is read once the other writes committed (Neo4j's
+// operations manual, "Concurrent data access: lost updates").
 const writeAlert = `
 MERGE (a:Alert {id: $id})
 ON CREATE SET a.key = $key, a.type = $type, a.firstFiredAt = $firstAt, a.workflowId = $workflowId,
               a.rev = -1, a.fires = 0, a.state = $state
+SET a.pipewatchLock = true
 WITH a, ($rev > a.rev AND a.state <> 'resolved') AS advance
 SET a.state = CASE WHEN advance THEN $state ELSE a.state END,
     a.severity = CASE WHEN advance OR a.severity IS NULL THEN $severity ELSE a.severity END,
@@ -73,7 +82,8 @@ SET a.state = CASE WHEN advance THEN $state ELSE a.state END,
     a.resolvedBy = CASE WHEN $event = 'resolved' AND a.resolvedBy IS NULL THEN $by ELSE a.resolvedBy END,
     a.resolveReason = CASE WHEN $event = 'resolved' AND a.resolveReason IS NULL THEN $reason ELSE a.resolveReason END
 FOREACH (runId IN $runs | MERGE (r:Run {runId: runId}) MERGE (a)-[:ABOUT]->(r))
-FOREACH (key IN $jobs | MERGE (j:Job {key: key}) MERGE (a)-[:ABOUT]->(j))`
+FOREACH (key IN $jobs | MERGE (j:Job {key: key}) MERGE (a)-[:ABOUT]->(j))
+REMOVE a.pipewatchLock`
 
 // WriteAlert merges r into the alert history, idempotently: the same
 // record twice, or records out of order, leave the same node.

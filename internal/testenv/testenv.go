@@ -7,9 +7,11 @@ package testenv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,6 +91,48 @@ func Neo4j(t testing.TB, cfg worker.Config) neo4j.DriverWithContext {
 		t.Fatalf("neo4j at %s (the tests' own, which `make test` starts): %v", cfg.Neo4j.URI, err)
 	}
 	return d
+}
+
+// Together runs fns at the same moment, each in its own goroutine, and
+// fails the test on the first error once they all returned: concurrent
+// writers racing on the same nodes.
+func Together(t testing.TB, fns ...func() error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, len(fns))
+	for _, fn := range fns {
+		wg.Go(func() {
+			<-start
+			errs <- fn()
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Tally runs cypher, which returns a string column line and a count n, on
+// the test's database and gives its rows as "line xN", in its order.
+func Tally(t testing.TB, d neo4j.DriverWithContext, cfg worker.Config, cypher string, params map[string]any) []string {
+	t.Helper()
+	res, err := neo4j.ExecuteQuery(context.Background(), d, cypher, params, neo4j.EagerResultTransformer,
+		neo4j.ExecuteQueryWithDatabase(cfg.Neo4j.Database))
+	if err != nil {
+		t.Fatalf("tally %q: %v", cypher, err)
+	}
+	var out []string
+	for _, r := range res.Records {
+		line, _ := r.Get("line")
+		n, _ := r.Get("n")
+		out = append(out, fmt.Sprintf("%v x%v", line, n))
+	}
+	return out
 }
 
 // Name returns an identifier unique to this test run, for task queues,

@@ -84,10 +84,18 @@ func (s *Store) ensureSchemaOnce(ctx context.Context) error {
 // FAIL, START, COMPLETE, while a late START of attempt 1 changes nothing.
 // A Final event (Temporal's own record of the end) ranks above them all
 // and applies even over COMPLETE.
+//
+// Events of one run may be written at the same time (two workers'
+// spools, the sentinel's final state). Setting pipewatchLock before the
+// rank is read takes the run's write lock, so the rank compared is the
+// one the other writers committed; read without the lock it may be stale
+// and an older event would overwrite a newer one (Neo4j's operations
+// manual, "Concurrent data access: lost updates").
 const writeRuns = `
 UNWIND $rows AS row
 MERGE (j:Job {key: row.jobKey})
 MERGE (r:Run {runId: row.runId})
+SET r.pipewatchLock = true
 WITH j, r, row, CASE WHEN row.final THEN $finalRank ELSE row.attempt * 2 + CASE row.state WHEN 'START' THEN 0 ELSE 1 END END AS rank
 WITH j, r, row, rank, ((coalesce(r.state, '') <> 'COMPLETE' OR row.final) AND rank >= coalesce(r.rank, -1)) AS advance
 SET r.state = CASE WHEN advance THEN row.state ELSE r.state END,
@@ -97,6 +105,7 @@ SET r.state = CASE WHEN advance THEN row.state ELSE r.state END,
     r.attempts = CASE WHEN coalesce(r.attempts, 0) >= row.attempt THEN r.attempts ELSE row.attempt END,
     r.startedAt = CASE WHEN r.startedAt IS NULL OR row.startedAt < r.startedAt THEN row.startedAt ELSE r.startedAt END,
     r.workflowId = coalesce(r.workflowId, row.workflowId)
+REMOVE r.pipewatchLock
 MERGE (r)-[:INSTANCE_OF]->(j)
 WITH r, row WHERE row.parentRunId <> ''
 MERGE (p:Run {runId: row.parentRunId})
