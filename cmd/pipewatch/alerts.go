@@ -73,7 +73,7 @@ func newAlertsCmd() *cobra.Command {
 	var limit int
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "Alerts, newest first, from Temporal visibility",
+		Short: "Alerts from Temporal visibility: those still running (open, acknowledged, silenced) first, then ended ones (resolved, closed), most recent first",
 		Example: `  pipewatch alerts list --state open
   pipewatch alerts list --type data_drift --severity critical --since 2026-11-26 --limit 10`,
 		Args: cobra.NoArgs,
@@ -240,7 +240,7 @@ func alertsQuery(state, typ, severity, since string) (string, error) {
 		}
 		q = append(q, fmt.Sprintf("StartTime >= '%s'", t.UTC().Format(time.RFC3339)))
 	}
-	return strings.Join(q, " AND "), nil // newest first: visibility's own order
+	return strings.Join(q, " AND "), nil // visibility's own order: running first, then by close time, newest first
 }
 
 func writeAlertList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error {

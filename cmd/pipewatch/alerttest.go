@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/worker"
@@ -111,6 +113,7 @@ func alertTest(ctx context.Context, out io.Writer, c client.Client, taskQueue st
 	}
 	outcome := map[string]alerts.Entry{}
 	var first time.Time
+	retries := newRetryWatch(c, id)
 	for len(outcome) < len(res.Channels) && ctx.Err() == nil {
 		if st, err := alertState(ctx, c, id); err == nil {
 			first = st.FirstAt
@@ -122,10 +125,16 @@ func alertTest(ctx context.Context, out io.Writer, c client.Client, taskQueue st
 				outcome[e.Channel] = e
 				after := e.At.Sub(first).Round(100 * time.Millisecond)
 				if e.Event == "notified" {
-					fmt.Fprintf(out, "  %-*s  sent    %s after the raise\n", width, e.Channel, after)
+					fmt.Fprintf(out, "  %-*s  %-9s  %s after the raise\n", width, e.Channel, "sent", after)
 				} else {
-					fmt.Fprintf(out, "  %-*s  FAILED  given up %s after the raise: %s\n", width, e.Channel, after, failureCause(e.Detail))
+					fmt.Fprintf(out, "  %-*s  %-9s  given up %s after the raise: %s\n", width, e.Channel, "FAILED", after, failureCause(e.Detail))
 				}
+			}
+			for _, r := range retries.failed(ctx) {
+				if _, done := outcome[r.channel]; done || !slices.Contains(res.Channels, r.channel) {
+					continue
+				}
+				fmt.Fprintf(out, "  %-*s  %-9s  attempt %d of %d failed: %s; next in %s\n", width, r.channel, "retrying", r.attempt, r.of, r.cause, r.next)
 			}
 		}
 		select {
@@ -138,7 +147,7 @@ func alertTest(ctx context.Context, out io.Writer, c client.Client, taskQueue st
 		e, ok := outcome[ch]
 		switch {
 		case !ok:
-			fmt.Fprintf(out, "  %-*s  NO ANSWER  still trying when the wait ended (pipewatch alerts show %s)\n", width, ch, res.Key)
+			fmt.Fprintf(out, "  %-*s  %-9s  still trying when the wait ended (pipewatch alerts show %s)\n", width, ch, "NO ANSWER", res.Key)
 			failed = append(failed, ch)
 		case e.Event != "notified":
 			failed = append(failed, ch)
@@ -156,4 +165,84 @@ func alertTest(ctx context.Context, out io.Writer, c client.Client, taskQueue st
 	}
 	fmt.Fprintf(out, "every channel delivered it; resolved\n")
 	return nil
+}
+
+// retryWatch finds the failed attempts of the test alert's first
+// notifications while their channels retry: Temporal keeps them only in
+// the pending activity (its attempt and last failure), never in the
+// history, so without this a failing channel is silent for minutes.
+type retryWatch struct {
+	c         client.Client
+	id        string
+	channelOf map[string]string // activity id -> channel, of the first notifications
+	reported  map[string]int32  // channel -> the last failed attempt reported
+}
+
+func newRetryWatch(c client.Client, id string) *retryWatch {
+	return &retryWatch{c: c, id: id, channelOf: map[string]string{}, reported: map[string]int32{}}
+}
+
+// retryNote is one failed attempt of a channel that will try again.
+type retryNote struct {
+	channel     string
+	attempt, of int32
+	cause       string
+	next        time.Duration
+}
+
+// failed returns the attempts that failed since the last call, the latest
+// of each channel (one polled between attempts may skip one). Errors
+// leave it for the next call: the outcome does not depend on it.
+func (w *retryWatch) failed(ctx context.Context) []retryNote {
+	d, err := w.c.DescribeWorkflow(ctx, w.id, "")
+	if err != nil {
+		return nil
+	}
+	var notes []retryNote
+	for _, pa := range d.RawResponse.GetPendingActivities() {
+		if pa.GetActivityType().GetName() != alerts.NotifyActivityName || pa.GetAttempt() < 2 || pa.GetLastFailure() == nil {
+			continue
+		}
+		ch, ok := w.channelOf[pa.GetActivityId()]
+		if !ok {
+			w.readChannels(ctx)
+			if ch, ok = w.channelOf[pa.GetActivityId()]; !ok {
+				continue
+			}
+		}
+		failedAttempt := pa.GetAttempt() - 1
+		if w.reported[ch] >= failedAttempt {
+			continue
+		}
+		w.reported[ch] = failedAttempt
+		next := time.Duration(0)
+		if at := pa.GetNextAttemptScheduleTime(); at != nil {
+			next = max(time.Until(at.AsTime()), 0).Round(100 * time.Millisecond)
+		}
+		notes = append(notes, retryNote{channel: ch, attempt: failedAttempt, of: pa.GetMaximumAttempts(),
+			cause: failureCause(pa.GetLastFailure().GetMessage()), next: next})
+	}
+	slices.SortFunc(notes, func(a, b retryNote) int { return strings.Compare(a.channel, b.channel) })
+	return notes
+}
+
+// readChannels maps the alert's first notifications' activity ids to
+// their channels, from the scheduled events' input.
+func (w *retryWatch) readChannels(ctx context.Context) {
+	it := w.c.GetWorkflowHistory(ctx, w.id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	dc := converter.GetDefaultDataConverter()
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return
+		}
+		sched := e.GetActivityTaskScheduledEventAttributes()
+		if sched == nil || sched.GetActivityType().GetName() != alerts.NotifyActivityName {
+			continue
+		}
+		var n alerts.Notification
+		if err := dc.FromPayloads(sched.GetInput(), &n); err == nil && n.Kind == alerts.KindFirst {
+			w.channelOf[sched.GetActivityId()] = n.Channel
+		}
+	}
 }
