@@ -57,12 +57,13 @@ func TestBenchLineage(t *testing.T) {
 	}
 
 	// Writes: rounds alternate the batched writer (500 events a
-	// transaction, as lineage.Writer sends them), the same batches rolled
+	// transaction, as lineage.Writer sends them), the same writer without
+	// its run lock, the same batches rolled
 	// back instead of committed (what the statements cost; the difference
 	// is the commit's) and one transaction per event; medians of events
 	// per second.
 	rounds := envInt("PIPEWATCH_BENCH_LINEAGE_ROUNDS", 5)
-	var batched, statements, commit, single []float64
+	var batched, unlocked, statements, commit, single []float64
 	for r := range rounds {
 		events := benchEvents(fmt.Sprintf("bench-batched-%d-%d", time.Now().UnixNano(), r), 12000)
 		start := time.Now()
@@ -73,6 +74,15 @@ func TestBenchLineage(t *testing.T) {
 		}
 		committed := time.Since(start)
 		batched = append(batched, float64(len(events))/committed.Seconds())
+
+		events = benchEvents(fmt.Sprintf("bench-unlocked-%d-%d", time.Now().UnixNano(), r), 12000)
+		start = time.Now()
+		for i := 0; i < len(events); i += 500 {
+			if err := graph.WriteRunsUnlocked(ctx, store, events[i:min(i+500, len(events))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		unlocked = append(unlocked, float64(len(events))/time.Since(start).Seconds())
 
 		events = benchEvents(fmt.Sprintf("bench-rolled-back-%d-%d", time.Now().UnixNano(), r), 12000)
 		start = time.Now()
@@ -100,6 +110,10 @@ func TestBenchLineage(t *testing.T) {
 	fmt.Printf("BENCH lineage_events_per_s %.0f events/s\n", b)
 	fmt.Printf("BENCH lineage_single_tx_events_per_s %.0f events/s\n", s)
 	fmt.Printf("BENCH lineage_batch_ratio %.1f x\n", b/s)
+	// The run lock (no lost updates under concurrent writers) against
+	// the same writer without it, interleaved.
+	fmt.Printf("BENCH lineage_unlocked_events_per_s %.0f events/s\n", medianF(unlocked))
+	fmt.Printf("BENCH lineage_lock_ratio %.3f x\n", b/medianF(unlocked))
 	// The two ceilings of the batched writer: its statements alone (the
 	// rate if commits were free) and its commits alone (if statements
 	// were), each event being a run, its job, parent, two versions and

@@ -151,7 +151,7 @@ func (s *Store) WriteRuns(ctx context.Context, runs []lineage.Run) error {
 	session := s.driver.NewSession(ctx, neo4j.SessionConfig{DatabaseName: s.database, AccessMode: neo4j.AccessModeWrite})
 	defer func() { _ = session.Close(ctx) }()
 	_, err := session.ExecuteWrite(ctx, func(tx neo4j.ManagedTransaction) (any, error) {
-		return nil, runStatements(ctx, tx, rows, ioRows, derivedRows)
+		return nil, runStatements(ctx, tx, writeRuns, rows, ioRows, derivedRows)
 	})
 	if err != nil {
 		err = fmt.Errorf("lineage: write %d run events (%d dataset links): %w", len(runs), len(ioRows), err)
@@ -214,11 +214,11 @@ type runner interface {
 }
 
 // runStatements runs a batch's three statements in tx.
-func runStatements(ctx context.Context, tx runner, rows, ioRows, derivedRows []map[string]any) error {
+func runStatements(ctx context.Context, tx runner, runsCypher string, rows, ioRows, derivedRows []map[string]any) error {
 	for _, st := range []struct {
 		cypher string
 		rows   []map[string]any
-	}{{writeRuns, rows}, {writeDatasets, ioRows}, {writeDerived, derivedRows}} {
+	}{{runsCypher, rows}, {writeDatasets, ioRows}, {writeDerived, derivedRows}} {
 		if len(st.rows) == 0 {
 			continue
 		}
