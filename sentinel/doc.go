@@ -25,6 +25,9 @@
 //
 // Its state (outcome totals, problems, the closes counted) travels in its
 // history, so a scan that moves to another worker goes on where the last
-// one stopped. Scans stay on one worker while it lives (StartHost).
+// one stopped. Scans stay on one worker while it lives (StartHost). A new
+// sentinel (one started again after a terminate) takes over, at its first
+// scan, the open alerts of lasting problems about runs in its scope, so
+// the alerts its predecessor held are resolved once their problems clear.
 // A team's own Go worker runs it with Enable.
 package sentinel

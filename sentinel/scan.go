@@ -83,6 +83,9 @@ type Summary struct {
 	Problems int `json:"problems"`
 	Raised   int `json:"raised"`
 	Resolved int `json:"resolved"`
+	// TakenOver are the open held alerts a new sentinel's first scan took
+	// over from the one before it (see takeOver).
+	TakenOver int `json:"takenOver,omitempty"`
 }
 
 // maxLabelValues caps the distinct pipeline and step label values of the
@@ -245,6 +248,15 @@ func (sc *scan) run(ctx context.Context) (ScanResult, error) {
 	sc.start = sc.s.now()
 	if sc.st.Watermark.IsZero() {
 		sc.st.Watermark = sc.start.Add(-overlap)
+	}
+	if sc.st.Scans == 0 {
+		n, err := sc.takeOver(ctx)
+		if err != nil {
+			return ScanResult{}, err
+		}
+		if sc.sum.TakenOver = n; n > 0 {
+			sc.s.log().Info("sentinel: took over the open alerts a previous sentinel held; each is resolved when its problem is gone", zap.Int("alerts", n))
+		}
 	}
 	open, err := sc.list(ctx, sc.cfg.scope()+" AND ExecutionStatus = 'Running'")
 	if err != nil {
