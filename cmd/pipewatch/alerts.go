@@ -220,6 +220,11 @@ func alertsQuery(state, typ, severity, since string) (string, error) {
 			return "", fmt.Errorf("--state %q is not one of open, acknowledged, silenced, resolved, closed", state)
 		}
 		q = append(q, fmt.Sprintf("AlertState = '%s'", state))
+		if state != "resolved" && state != "closed" {
+			// An alert workflow ended by hand (terminated) keeps the state
+			// it last wrote, but it is open no longer.
+			q = append(q, "ExecutionStatus = 'Running'")
+		}
 	}
 	if typ != "" {
 		if !slices.Contains(alerts.Types(), alerts.Type(typ)) {

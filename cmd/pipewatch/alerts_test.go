@@ -9,7 +9,9 @@ func TestAlertsQuery(t *testing.T) {
 	}{
 		{want: "WorkflowType = 'pipewatch.Alert'"},
 		{state: "open", typ: "data_drift", severity: "critical", since: "2026-11-26",
-			want: "WorkflowType = 'pipewatch.Alert' AND AlertState = 'open' AND AlertType = 'data_drift' AND AlertSeverity = 'critical' AND StartTime >= '2026-11-26T00:00:00Z'"},
+			want: "WorkflowType = 'pipewatch.Alert' AND AlertState = 'open' AND ExecutionStatus = 'Running' AND AlertType = 'data_drift' AND AlertSeverity = 'critical' AND StartTime >= '2026-11-26T00:00:00Z'"},
+		{state: "acknowledged", want: "WorkflowType = 'pipewatch.Alert' AND AlertState = 'acknowledged' AND ExecutionStatus = 'Running'"},
+		{state: "resolved", want: "WorkflowType = 'pipewatch.Alert' AND AlertState = 'resolved'"},
 		{state: "open' OR 1=1 --", wantErr: `--state "open' OR 1=1 --" is not one of open, acknowledged, silenced, resolved, closed`},
 		{typ: "disk", wantErr: `--type "disk" is not an alert type`},
 		{severity: "high", wantErr: `--severity "high" is not one of info, warning, critical`},
