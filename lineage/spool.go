@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pipewatch/pipewatch/internal/dirlock"
 )
 
 // ErrSpoolFull is returned by Append when the spool holds its limit.
@@ -35,6 +37,7 @@ type Spool struct {
 	dir          string
 	maxBytes     int64
 	segmentBytes int64
+	lock         *dirlock.Lock // the directory, this process's while open
 
 	mu    sync.Mutex
 	w     *os.File // the segment appended to
@@ -108,11 +111,23 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 	if opts.SyncEvery == 0 {
 		opts.SyncEvery = time.Second
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("lineage: create spool dir %q: %w", dir, err)
+	// One process a spool: two appending and committing in one directory
+	// would move each other's position and lose events.
+	lock, err := dirlock.Acquire(dir, "pipewatch lineage spool")
+	if err != nil {
+		return nil, fmt.Errorf("lineage: spool directory: %w: each worker needs a spool directory of its own", err)
 	}
+	s, err := openLockedSpool(dir, opts, lock)
+	if err != nil {
+		return nil, errors.Join(err, lock.Release())
+	}
+	return s, nil
+}
+
+// openLockedSpool opens the spool in dir, which this process holds.
+func openLockedSpool(dir string, opts SpoolOptions, lock *dirlock.Lock) (*Spool, error) {
 	s := &Spool{dir: dir, maxBytes: opts.MaxBytes, segmentBytes: opts.SegmentBytes, onSkip: opts.OnCorruption,
-		stop: make(chan struct{}), stopped: make(chan struct{})}
+		stop: make(chan struct{}), stopped: make(chan struct{}), lock: lock}
 	segs, err := s.segments()
 	if err != nil {
 		return nil, err
@@ -534,11 +549,15 @@ func (s *Spool) Close() error {
 	s.mu.Unlock()
 	<-s.stopped
 	serr := w.Sync()
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("lineage: close spool: %w", err)
-	}
-	if serr != nil {
+	cerr := w.Close()
+	lerr := s.lock.Release() // after the last write
+	switch {
+	case cerr != nil:
+		return fmt.Errorf("lineage: close spool: %w", cerr)
+	case serr != nil:
 		return fmt.Errorf("lineage: sync spool: %w", serr)
+	case lerr != nil:
+		return fmt.Errorf("lineage: unlock spool: %w", lerr)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pipewatch/pipewatch/internal/dirlock"
 )
 
 func openSpool(t *testing.T, dir string, opts SpoolOptions) *Spool {
@@ -271,5 +273,30 @@ func BenchmarkSpoolAppend(b *testing.B) {
 		if err := s.Append(rec); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Two workers on one spool directory would move each other's position
+// and lose events: the second is refused, saying which directory and
+// that each worker needs its own, and the first's events are all there
+// after it closes and the directory is opened again.
+func TestOpenSpoolRefusesADirectoryInUse(t *testing.T) {
+	dir := t.TempDir()
+	first := openSpool(t, dir, SpoolOptions{})
+	if err := first.Append(records(3)...); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenSpool(dir, SpoolOptions{})
+	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), dir) ||
+		!strings.Contains(err.Error(), "pipewatch lineage spool, pid ") || !strings.Contains(err.Error(), "each worker needs a spool directory of its own") {
+		t.Fatalf("second OpenSpool on %s: %v, want it refused naming the directory and its holder", dir, err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := openSpool(t, dir, SpoolOptions{})
+	got, _, err := again.Read(1 << 20)
+	if err != nil || join(got) != join(records(3)) {
+		t.Errorf("after the refused second spool, Read = %q, %v; want the first's 3 records", join(got), err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/pipewatch/pipewatch/internal/dirlock"
 )
 
 // Base names of the two logs' files in Options.Dir.
@@ -81,6 +83,7 @@ type Loggers struct {
 	Audit *Audit
 
 	main, audit *rotatingFile
+	lock        *dirlock.Lock // the log directory, this process's while open
 }
 
 // New opens both logs in opts.Dir, creating it when missing, and applies
@@ -94,6 +97,22 @@ func New(opts Options) (*Loggers, error) {
 	if err := os.MkdirAll(opts.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("logging: create log dir %q: %w", opts.Dir, err)
 	}
+	// One process a log directory: two would interleave their audit
+	// records into one chain, which then reads as tampered.
+	lock, err := dirlock.Acquire(opts.Dir, "pipewatch logs")
+	if err != nil {
+		return nil, fmt.Errorf("logging: log directory: %w: each worker needs a log directory of its own", err)
+	}
+	l, err := openLogs(opts, level, consoleLevel)
+	if err != nil {
+		return nil, errors.Join(err, lock.Release())
+	}
+	l.lock = lock
+	return l, nil
+}
+
+// openLogs opens both logs in opts.Dir, which this process holds.
+func openLogs(opts Options, level zapcore.Level, consoleLevel *zapcore.Level) (*Loggers, error) {
 	mainFile, err := openRotating(opts.Dir, mainBase, opts.MaxSizeBytes, opts.MainRetention, opts.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("logging: %w", err)
@@ -195,7 +214,8 @@ func parseLevel(s string) (zapcore.Level, bool) {
 func (l *Loggers) Close() error {
 	_ = l.Main.Sync()      // the console may be a terminal, which cannot sync; the files report below
 	serr := l.Audit.seal() // a keyed log ends with a checkpoint
-	return errors.Join(serr, l.main.Close(), l.audit.Close())
+	ferr := errors.Join(serr, l.main.Close(), l.audit.Close())
+	return errors.Join(ferr, l.lock.Release()) // after the last write
 }
 
 // jsonEncoderConfig encodes the file's lines: ts, level, caller, msg, then

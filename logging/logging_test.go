@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/pipewatch/pipewatch/internal/dirlock"
 )
 
 // fakeClock is a Clock the test moves by hand.
@@ -65,7 +68,8 @@ func closeLoggers(t *testing.T, l *Loggers) {
 	}
 }
 
-// fileNames lists the names in dir, sorted.
+// fileNames lists the names in dir, sorted, but the directory's lock file
+// (which New holds, see TestNewRefusesALogDirInUse).
 func fileNames(t *testing.T, dir string) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -74,7 +78,9 @@ func fileNames(t *testing.T, dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		out = append(out, e.Name())
+		if e.Name() != dirlock.FileName {
+			out = append(out, e.Name())
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -379,4 +385,28 @@ func BenchmarkLine(b *testing.B) {
 		}
 		buf.Free()
 	}
+}
+
+// Two workers on one log directory would interleave their audit records
+// into one chain, which then reads as tampered: the second is refused,
+// saying which directory and who holds it, and nothing it would have
+// written reaches the files. Once the first closes, the directory is
+// free again.
+func TestNewRefusesALogDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	first := newLoggers(t, Options{Dir: dir})
+	if err := first.Audit.Record(AuditDataAccess, "ana", map[string]any{"dataset": "cohort"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Options{Dir: dir, Console: &bytes.Buffer{}})
+	if !errors.Is(err, dirlock.ErrLocked) || !strings.Contains(err.Error(), dir) ||
+		!strings.Contains(err.Error(), "pipewatch logs, pid ") || !strings.Contains(err.Error(), "each worker needs a log directory of its own") {
+		t.Fatalf("second New on %s: %v, want it refused naming the directory and its holder", dir, err)
+	}
+	closeLoggers(t, first)
+	if err := VerifyAudit(filepath.Join(dir, "audit.log")); err != nil {
+		t.Errorf("audit chain after the refused second logger: %v", err)
+	}
+	second := newLoggers(t, Options{Dir: dir})
+	closeLoggers(t, second)
 }

@@ -10,13 +10,14 @@ import (
 	"os/user"
 	"path/filepath"
 
+	"github.com/pipewatch/pipewatch/internal/dirlock"
 	"github.com/pipewatch/pipewatch/logging"
 )
 
 // OpenLogs opens the main and audit logs as cfg says, mirroring the main
 // log human-readable to console.
 func OpenLogs(cfg LogConfig, console io.Writer) (*logging.Loggers, error) {
-	return logging.New(logging.Options{
+	l, err := logging.New(logging.Options{
 		Dir:            cfg.Dir,
 		Level:          cfg.Level,
 		ConsoleLevel:   cfg.ConsoleLevel,
@@ -26,6 +27,10 @@ func OpenLogs(cfg LogConfig, console io.Writer) (*logging.Loggers, error) {
 		AuditKey:       auditKey(cfg.AuditKey),
 		Console:        console,
 	})
+	if errors.Is(err, dirlock.ErrLocked) {
+		return nil, fmt.Errorf("%w (set log.dir, --log-dir)", err)
+	}
+	return l, err
 }
 
 // auditKey is the audit key's bytes; nil when none is set.

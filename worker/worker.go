@@ -23,6 +23,7 @@ import (
 	"github.com/pipewatch/pipewatch/alerts"
 	"github.com/pipewatch/pipewatch/alerts/history"
 	"github.com/pipewatch/pipewatch/interceptors"
+	"github.com/pipewatch/pipewatch/internal/dirlock"
 	"github.com/pipewatch/pipewatch/lineage"
 	"github.com/pipewatch/pipewatch/lineage/graph"
 	"github.com/pipewatch/pipewatch/logging"
@@ -129,6 +130,9 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 				zap.Int64("offset", c.Offset), zap.Int64("skipped_bytes", c.Skipped), zap.String("reason", c.Reason))
 		},
 	})
+	if errors.Is(err, dirlock.ErrLocked) {
+		return fmt.Errorf("%w (set lineage.spool_dir, --lineage-spool-dir)", err)
+	}
 	if err != nil {
 		return err
 	}
