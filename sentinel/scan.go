@@ -39,8 +39,12 @@ type Sentinel struct {
 	// Fleet receives each scan's figures; nil exports none.
 	Fleet *metrics.Fleet
 	// Lineage receives Temporal's record of every closed run (and of the
-	// steps it left open); nil writes none.
+	// steps it left open); nil writes none. Records it does not take are
+	// kept in the sentinel's state and offered again at each scan.
 	Lineage LineageSink
+	// LineageMetrics counts the records given up (past MaxUnspooled) in
+	// EventsRefused; nil counts none.
+	LineageMetrics *metrics.Lineage
 	// Log gets a line per detection, resolution and closed run that went
 	// wrong (debug: one per scan); nil logs nothing.
 	Log *zap.Logger
@@ -249,6 +253,7 @@ func (sc *scan) run(ctx context.Context) (ScanResult, error) {
 	if sc.st.Watermark.IsZero() {
 		sc.st.Watermark = sc.start.Add(-overlap)
 	}
+	sc.respool()
 	if sc.st.Scans == 0 {
 		n, err := sc.takeOver(ctx)
 		if err != nil {
@@ -586,8 +591,41 @@ func (sc *scan) writeLineage(info *workflowpb.WorkflowExecutionInfo, status stri
 		recs[i] = r.AppendJSON(nil)
 	}
 	if err := sc.s.Lineage.Append(recs...); err != nil {
-		sc.s.log().Error("sentinel: lineage events not spooled", zap.String("run_id", ex.GetRunId()), zap.String("status", status), zap.Error(err))
+		sc.s.log().Error("sentinel: lineage events not spooled; kept to try again at the next scan", zap.String("run_id", ex.GetRunId()),
+			zap.String("status", status), zap.Error(err))
+		sc.keepUnspooled(recs)
 	}
+}
+
+// keepUnspooled keeps records for the next scans, counting and logging
+// the ones given up.
+func (sc *scan) keepUnspooled(recs [][]byte) {
+	lost := sc.st.keepUnspooled(recs)
+	if lost == 0 {
+		return
+	}
+	if m := sc.s.LineageMetrics; m != nil {
+		m.EventsRefused.Add(float64(lost))
+	}
+	sc.s.log().Error("sentinel: lineage events given up: more than the sentinel keeps are waiting for the spool",
+		zap.Int("events", lost), zap.Int("kept", MaxUnspooled))
+}
+
+// respool offers the spool the records earlier scans could not write.
+func (sc *scan) respool() {
+	if sc.s.Lineage == nil || len(sc.st.Unspooled) == 0 {
+		return
+	}
+	recs := make([][]byte, len(sc.st.Unspooled))
+	for i, r := range sc.st.Unspooled {
+		recs[i] = r
+	}
+	if err := sc.s.Lineage.Append(recs...); err != nil {
+		sc.s.log().Warn("sentinel: lineage events still not spooled; kept", zap.Int("events", len(recs)), zap.Error(err))
+		return
+	}
+	sc.s.log().Info("sentinel: lineage events kept since an earlier scan are spooled", zap.Int("events", len(recs)))
+	sc.st.Unspooled = nil
 }
 
 // raise sends an alert through the alert workflows.

@@ -1,6 +1,7 @@
 package sentinel
 
 import (
+	"encoding/json"
 	"hash/fnv"
 	"slices"
 	"time"
@@ -30,6 +31,27 @@ type State struct {
 	// Host is the task queue of the worker that scans (see StartHost);
 	// empty: the next scan goes to any worker.
 	Host string `json:"host,omitempty"`
+	// Unspooled are lineage events of closed runs the spool did not take
+	// (a full disk, a full spool): each scan offers them again, so a
+	// terminated run does not stay RUNNING in the graph. At most
+	// MaxUnspooled, the oldest given up first.
+	Unspooled []json.RawMessage `json:"unspooled,omitempty"`
+}
+
+// MaxUnspooled bounds State.Unspooled: the state travels in every scan's
+// input and result, so it stays well under Temporal's payload limits
+// (some 300 bytes an event).
+const MaxUnspooled = 200
+
+// keepUnspooled adds records the spool did not take, giving up the oldest
+// past MaxUnspooled; it returns how many it gave up.
+func (s *State) keepUnspooled(recs [][]byte) int {
+	for _, r := range recs {
+		s.Unspooled = append(s.Unspooled, json.RawMessage(r))
+	}
+	over := max(len(s.Unspooled)-MaxUnspooled, 0)
+	s.Unspooled = s.Unspooled[over:]
+	return over
 }
 
 // Counted is one counted close.

@@ -234,7 +234,7 @@ func Run(ctx context.Context, cfg Config, logs *logging.Loggers, opts Options) e
 	if err != nil {
 		return err
 	}
-	watcher := &sentinel.Sentinel{Raiser: raiser, Fleet: fleet, Lineage: spool, Log: logs.Main.With(zap.String("component", "sentinel"))}
+	watcher := &sentinel.Sentinel{Raiser: raiser, Fleet: fleet, Lineage: spool, LineageMetrics: lineageMetrics, Log: logs.Main.With(zap.String("component", "sentinel"))}
 	sentinel.Register(w, watcher)
 	monitor := &alerts.ResourceMonitor{
 		Thresholds: alerts.Thresholds{CPU: float64(cfg.Alerts.CPUThreshold), Memory: float64(cfg.Alerts.MemoryThreshold),
