@@ -33,6 +33,9 @@ type Status struct {
 	Scans int64 `json:"scans"`
 	// Problems are those raised and open now.
 	Problems []Problem `json:"problems"`
+	// LineageWaiting counts the lineage events of closed runs the spool
+	// refused (State.Unspooled), offered again at every scan.
+	LineageWaiting int `json:"lineageWaiting,omitempty"`
 }
 
 // Workflow is the sentinel: one per namespace (a fixed workflow id), it
@@ -49,7 +52,7 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 	}
 	var last Summary
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) {
-		s := Status{Config: cfg.WithDefaults(), Last: last, Scans: st.Scans, Problems: []Problem{}}
+		s := Status{Config: cfg.WithDefaults(), Last: last, Scans: st.Scans, Problems: []Problem{}, LineageWaiting: len(st.Unspooled)}
 		for _, p := range st.Problems {
 			if p.Raised {
 				s.Problems = append(s.Problems, p)

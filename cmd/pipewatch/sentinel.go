@@ -125,6 +125,10 @@ func printSentinelStatus(out io.Writer, id string, st sentinel.Status, now time.
 				now.Sub(l.At).Round(time.Second), l.Worker)
 		}
 	}
+	if n := st.LineageWaiting; n > 0 {
+		fmt.Fprintf(out, "LINEAGE: %d events of closed runs wait for the lineage spool, which refused them (a full disk? see the worker's log); every scan offers them again, and past %d the oldest are given up\n",
+			n, sentinel.MaxUnspooled)
+	}
 	if len(st.Problems) == 0 {
 		fmt.Fprintln(out, "No problems open.")
 		return nil

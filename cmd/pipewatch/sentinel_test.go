@@ -31,6 +31,12 @@ func TestPrintSentinelStatus(t *testing.T) {
 				"Last scan 1h4m0s ago on 10179@vm, took 6ms: 0 open (0 described, 0 describe errors), 0 closed, 0 raised, 0 resolved\n" +
 				"STALE: no scan for 1h4m0s: no worker is scanning for the sentinel (10179@vm stopped?); a running pipewatch worker with sentinel.enabled adopts it within about 30 s, and scans catch up on what closed meanwhile\n" +
 				"No problems open.\n"},
+		{"lineage waiting for the spool", sentinel.Status{Config: sentinel.Config{}.WithDefaults(), Scans: 7, LineageWaiting: 3,
+			Last: sentinel.Summary{At: now.Add(-2 * time.Second), Worker: "77@gpu-1", Took: 9 * time.Millisecond, Closed: 1}},
+			"Sentinel pipewatch-sentinel: 7 scans, every 10s; watching every workflow but pipewatch's own\n" +
+				"Last scan 2s ago on 77@gpu-1, took 9ms: 0 open (0 described, 0 describe errors), 1 closed, 0 raised, 0 resolved\n" +
+				"LINEAGE: 3 events of closed runs wait for the lineage spool, which refused them (a full disk? see the worker's log); every scan offers them again, and past 200 the oldest are given up\n" +
+				"No problems open.\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
