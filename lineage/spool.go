@@ -115,7 +115,10 @@ func OpenSpool(dir string, opts SpoolOptions) (*Spool, error) {
 	// would move each other's position and lose events.
 	lock, err := dirlock.Acquire(dir, "pipewatch lineage spool")
 	if err != nil {
-		return nil, fmt.Errorf("lineage: spool directory: %w: each worker needs a spool directory of its own", err)
+		if errors.Is(err, dirlock.ErrLocked) {
+			return nil, fmt.Errorf("lineage: spool directory: %w: each worker needs a spool directory of its own", err)
+		}
+		return nil, fmt.Errorf("lineage: %w", err)
 	}
 	s, err := openLockedSpool(dir, opts, lock)
 	if err != nil {

@@ -300,3 +300,17 @@ func TestOpenSpoolRefusesADirectoryInUse(t *testing.T) {
 		t.Errorf("after the refused second spool, Read = %q, %v; want the first's 3 records", join(got), err)
 	}
 }
+
+// A spool directory that cannot be made says so, without the hint meant
+// for a directory another worker holds.
+func TestOpenSpoolUnderAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenSpool(filepath.Join(file, "spool"), SpoolOptions{})
+	if err == nil || errors.Is(err, dirlock.ErrLocked) || strings.Contains(err.Error(), "each worker needs") ||
+		!strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("OpenSpool under a file: %v, want the create error alone", err)
+	}
+}

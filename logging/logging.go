@@ -101,7 +101,10 @@ func New(opts Options) (*Loggers, error) {
 	// records into one chain, which then reads as tampered.
 	lock, err := dirlock.Acquire(opts.Dir, "pipewatch logs")
 	if err != nil {
-		return nil, fmt.Errorf("logging: log directory: %w: each worker needs a log directory of its own", err)
+		if errors.Is(err, dirlock.ErrLocked) {
+			return nil, fmt.Errorf("logging: log directory: %w: each worker needs a log directory of its own", err)
+		}
+		return nil, fmt.Errorf("logging: %w", err)
 	}
 	l, err := openLogs(opts, level, consoleLevel)
 	if err != nil {

@@ -78,3 +78,16 @@ func TestAcquireAfterTheHolderIsKilled(t *testing.T) {
 	}
 	_ = l.Release()
 }
+
+// A directory that cannot be made (here: under a file) is an error of its
+// own, not ErrLocked.
+func TestAcquireUnderAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Acquire(filepath.Join(file, "spool"), "x")
+	if err == nil || errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "dirlock: create") {
+		t.Errorf("Acquire under a file: %v, want a create error, not ErrLocked", err)
+	}
+}
